@@ -1,0 +1,392 @@
+//! kafka-producer-callback: sends one event every period to a Kafka topic.
+//!
+//! [`run`] is what the binary and the tests drive: it creates the client, starts the tick
+//! loop ([`ticker`]), the broker watch that keeps `/health/ready` honest, and the HTTP API
+//! ([`api`]: change the period, start a [`burst`]); then, when `shutdown` fires, it stops
+//! ticking, flushes with a bounded timeout off the async workers, and reports what was
+//! delivered and what could not be ([`sender::DeliveryReport`]).
+
+pub mod api;
+pub mod burst;
+pub mod config;
+pub mod sender;
+pub mod ticker;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::config::{ConfigError, Env};
+use common::http::{self, Readiness};
+use common::kafka::creation_error;
+use common::ledger::Ledger;
+use common::service::{HttpSettings, Service};
+use rdkafka::producer::{FutureProducer, Producer as _};
+use rdkafka::util::Timeout;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use config::ProducerConfig;
+pub use sender::DeliveryReport;
+
+use sender::Sender;
+
+/// How often the producer checks that the broker answers and the topic exists.
+const BROKER_CHECK_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The producer as a [`Service`] for `common::service::main`.
+pub struct Producer;
+
+impl Service for Producer {
+    const NAME: &'static str = "kafka-producer-callback";
+    const KEYS: &'static [&'static str] = config::KEYS;
+    type Config = ProducerConfig;
+
+    fn load(env: &Env) -> Result<ProducerConfig, ConfigError> {
+        ProducerConfig::from_env(env)
+    }
+
+    fn http(config: &ProducerConfig) -> HttpSettings {
+        config.http
+    }
+
+    async fn run(
+        config: ProducerConfig,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        run(config, listener, shutdown).await.map(drop)
+    }
+}
+
+/// librdkafka settings of the producer (passthrough settings override them).
+fn client_defaults() -> Vec<(&'static str, String)> {
+    vec![
+        // Exactly one copy per event in the log, in order, even across retries.
+        ("enable.idempotence", "true".into()),
+        // An outage longer than this shows up as counted failures, not an endless queue.
+        ("message.timeout.ms", "30000".into()),
+    ]
+}
+
+/// Runs the producer until `shutdown` is cancelled, then drains and reports.
+pub async fn run(
+    config: ProducerConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<DeliveryReport> {
+    tracing::info!(
+        topic = %config.topic,
+        period_ms = config.period.as_millis() as u64,
+        source = %config.source,
+        kafka = %config.kafka.describe(),
+        "producer starting"
+    );
+    let producer: FutureProducer = config
+        .kafka
+        .client_config(&client_defaults())
+        .create()
+        .map_err(|err| creation_error(&config.kafka, &err))?;
+    let ledger = Ledger::open(config.ledger.as_deref())?;
+    let readiness = Readiness::new("the broker has not answered yet");
+    let sender = Sender::new(
+        producer,
+        config.topic.clone(),
+        config.source.clone(),
+        ledger,
+        readiness.clone(),
+    );
+
+    let (period_tx, period_rx) = watch::channel(config.period);
+    let deliveries = TaskTracker::new();
+    let tasks = TaskTracker::new();
+    tasks.spawn(ticker::run(
+        sender.clone(),
+        period_rx,
+        deliveries.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(watch_broker(
+        sender.clone(),
+        readiness.clone(),
+        shutdown.clone(),
+    ));
+    let api = api::routes(api::ApiState {
+        period: Arc::new(period_tx),
+        sender: sender.clone(),
+        bursting: Arc::new(AtomicBool::new(false)),
+        tasks: deliveries.clone(),
+        shutdown: shutdown.clone(),
+    });
+    let server = tokio::spawn(http::serve(
+        listener,
+        http::router(api, readiness),
+        shutdown.clone(),
+    ));
+
+    shutdown.cancelled().await;
+    tasks.close();
+    tasks.wait().await;
+    let report = drain(&sender, &deliveries, config.flush_timeout).await;
+    if let Ok(Err(err)) = server.await {
+        tracing::warn!(error = %err, "HTTP server stopped with an error");
+    }
+    Ok(report)
+}
+
+/// Flushes the client (bounded, on a blocking thread) and settles what can be settled.
+async fn drain(sender: &Arc<Sender>, deliveries: &TaskTracker, bound: Duration) -> DeliveryReport {
+    let before = sender.report();
+    tracing::info!(
+        in_flight = before.in_flight,
+        bound_ms = bound.as_millis() as u64,
+        "flushing"
+    );
+    let producer = sender.producer().clone();
+    let flush = tokio::task::spawn_blocking(move || producer.flush(Timeout::After(bound)));
+    if let Ok(Err(err)) = flush.await {
+        tracing::warn!(error = %err, "flush did not complete");
+    }
+    deliveries.close();
+    // Settling tasks finish right after the flush; the margin covers a busy machine.
+    let _ = tokio::time::timeout(Duration::from_secs(2), deliveries.wait()).await;
+    let report = sender.report();
+    tracing::info!(
+        sent = report.sent,
+        delivered = report.delivered,
+        failed = report.failed,
+        undelivered = report.in_flight,
+        "producer stopped"
+    );
+    report
+}
+
+/// Keeps readiness in step with the broker: ready when the topic's metadata can be
+/// fetched and the last delivery did not fail.
+async fn watch_broker(sender: Arc<Sender>, readiness: Arc<Readiness>, shutdown: CancellationToken) {
+    let mut ticks = tokio::time::interval(BROKER_CHECK_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        let producer = sender.producer().clone();
+        let topic = sender.topic().to_owned();
+        let check = tokio::task::spawn_blocking(move || {
+            let metadata = producer
+                .client()
+                .fetch_metadata(Some(&topic), Timeout::After(BROKER_CHECK_INTERVAL))
+                .map_err(|e| format!("the broker does not answer: {e}"))?;
+            match metadata.topics().first() {
+                Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+                    Ok(t.partitions().len())
+                }
+                _ => Err(format!("topic {topic} does not exist")),
+            }
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        match check {
+            Ok(_) if sender.last_delivery_failed() => {
+                // `Sender` already explained; stay not ready until a delivery succeeds.
+            }
+            Ok(partitions) => {
+                if !readiness.is_ready() {
+                    tracing::info!(partitions, "broker reachable: ready");
+                }
+                readiness.set_ready();
+            }
+            Err(reason) => {
+                if readiness.set_not_ready(reason.clone()) {
+                    tracing::warn!(%reason, "not ready");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    /// The API against a client whose broker does not exist: enough for the handlers,
+    /// which never wait on the broker.
+    fn app() -> (axum::Router, Arc<watch::Sender<Duration>>) {
+        let settings =
+            common::kafka::KafkaSettings::new("127.0.0.1:9".into(), "t".into(), &Env::default())
+                .unwrap();
+        let producer: FutureProducer = settings.client_config(&client_defaults()).create().unwrap();
+        let readiness = Readiness::new("test");
+        let sender = Sender::new(
+            producer,
+            "event".into(),
+            "test".into(),
+            Ledger::default(),
+            readiness.clone(),
+        );
+        let period = Arc::new(watch::channel(Duration::from_millis(1000)).0);
+        let state = api::ApiState {
+            period: period.clone(),
+            sender,
+            bursting: Arc::new(AtomicBool::new(true)),
+            tasks: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+        };
+        (http::router(api::routes(state), readiness), period)
+    }
+
+    async fn call(
+        app: &axum::Router,
+        method: &str,
+        uri: &str,
+        ctype: &str,
+        body: &str,
+    ) -> (StatusCode, serde_json::Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", ctype)
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        let res = app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn period_can_be_read_and_changed() {
+        let (app, period) = app();
+        let (status, body) = call(&app, "GET", "/period", "", "").await;
+        assert_eq!(
+            (status, body["period_ms"].as_u64()),
+            (StatusCode::OK, Some(1000))
+        );
+        let (status, body) = call(
+            &app,
+            "PUT",
+            "/period",
+            "application/json",
+            r#"{"period_ms":100}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            (body["period_ms"].as_u64(), body["previous_ms"].as_u64()),
+            (Some(100), Some(1000))
+        );
+        assert_eq!(*period.borrow(), Duration::from_millis(100));
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_get_json_4xx_and_change_nothing() {
+        let (app, period) = app();
+        let json = "application/json";
+        let cases = [
+            (
+                "PUT",
+                "/period",
+                json,
+                r#"{"period_ms":0}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "PUT",
+                "/period",
+                json,
+                r#"{"period_ms":-1}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "PUT",
+                "/period",
+                json,
+                r#"{"period_ms":"100"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "PUT",
+                "/period",
+                json,
+                r#"{"period_ms":1.5}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "PUT",
+                "/period",
+                json,
+                r#"{"period_ms":3600001}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "PUT",
+                "/period",
+                json,
+                r#"{"period_ms":99999999999999999999999}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "PUT",
+                "/period",
+                json,
+                r#"{"period":100}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "PUT",
+                "/period",
+                json,
+                r#"{"period_ms":"#,
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "PUT",
+                "/period",
+                "text/plain",
+                r#"{"period_ms":100}"#,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (
+                "POST",
+                "/period",
+                json,
+                r#"{"period_ms":100}"#,
+                StatusCode::METHOD_NOT_ALLOWED,
+            ),
+            (
+                "POST",
+                "/burst",
+                json,
+                r#"{"count":0}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "POST",
+                "/burst",
+                json,
+                r#"{"count":1000001}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "POST",
+                "/burst",
+                json,
+                r#"{"count":5}"#,
+                StatusCode::CONFLICT,
+            ),
+            ("GET", "/nothing", "", "", StatusCode::NOT_FOUND),
+        ];
+        for (method, uri, ctype, body, expected) in cases {
+            let (status, json) = call(&app, method, uri, ctype, body).await;
+            assert_eq!(status, expected, "{method} {uri} {body}");
+            assert!(json["error"].is_string(), "{method} {uri} {body}: {json}");
+        }
+        assert_eq!(*period.borrow(), Duration::from_millis(1000));
+    }
+}
