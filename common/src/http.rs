@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_util::MetricKindMask;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -45,6 +46,10 @@ pub fn prometheus() -> PrometheusHandle {
             let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), PROCESSING_BUCKETS)
                 .expect("bucket list is not empty")
+                // Per-partition lag gauges of partitions this replica lost must not stay
+                // frozen in the output: gauges not updated for a minute are dropped.
+                // (Every gauge here is refreshed every few seconds while it means something.)
+                .idle_timeout(MetricKindMask::GAUGE, Some(Duration::from_secs(60)))
                 .install_recorder()
                 .expect("the Prometheus recorder is installed once per process");
             let upkeep = handle.clone();

@@ -25,7 +25,8 @@ pub async fn run(
     let mut current = *period.borrow_and_update();
     let mut ticks = schedule(Instant::now(), current);
     let mut last_tick = Instant::now();
-    metrics::gauge!("producer_period_ms").set(current.as_millis() as f64);
+    // Gauges idle for a minute leave /metrics: refresh even when ticks are rare.
+    let mut refresh = tokio::time::interval(Duration::from_secs(10));
     loop {
         tokio::select! {
             biased;
@@ -37,12 +38,15 @@ pub async fn run(
                 let new = *period.borrow_and_update();
                 tracing::info!(from_ms = current.as_millis() as u64, to_ms = new.as_millis() as u64, "period changed");
                 current = new;
+                metrics::gauge!("producer_period_ms").set(current.as_millis() as f64);
                 ticks = schedule((last_tick + new).max(Instant::now()), new);
             }
             tick = ticks.tick() => {
                 last_tick = tick;
-                metrics::gauge!("producer_period_ms").set(current.as_millis() as f64);
                 send_one(&sender, &deliveries);
+            }
+            _ = refresh.tick() => {
+                metrics::gauge!("producer_period_ms").set(current.as_millis() as f64);
             }
         }
     }

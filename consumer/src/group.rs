@@ -1,0 +1,164 @@
+//! What this replica knows about its consumer group: assignment, readiness, lag.
+//!
+//! [`GroupContext`] is the librdkafka context of the consumer. Its rebalance callbacks
+//! keep the current assignment (cooperative-sticky rebalances add and remove partitions
+//! incrementally), log every change, count rebalances, and mark the replica ready once it
+//! has joined the group. Its statistics callback turns librdkafka's per-partition
+//! `consumer_lag` into the `consumer_lag{topic,partition}` gauge, for assigned
+//! partitions only (librdkafka also reports partition -1 and partitions just revoked).
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::http::Readiness;
+use common::telemetry::Throttle;
+use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
+use rdkafka::{ClientContext, Statistics, TopicPartitionList};
+
+/// A topic and partition.
+pub type Partition = (String, i32);
+
+pub struct GroupContext {
+    group_id: String,
+    readiness: Arc<Readiness>,
+    assignment: Mutex<BTreeSet<Partition>>,
+    errors: Throttle,
+}
+
+impl GroupContext {
+    pub fn new(group_id: String, readiness: Arc<Readiness>) -> Self {
+        Self {
+            group_id,
+            readiness,
+            assignment: Mutex::new(BTreeSet::new()),
+            errors: Throttle::new(Duration::from_secs(10)),
+        }
+    }
+
+    /// The partitions currently assigned to this replica.
+    pub fn assignment(&self) -> BTreeSet<Partition> {
+        self.assignment.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn update(&self, tpl: &TopicPartitionList, assign: bool) {
+        let changed: Vec<Partition> = tpl
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_owned(), e.partition()))
+            .collect();
+        let mut assignment = self.assignment.lock().unwrap_or_else(|e| e.into_inner());
+        for p in &changed {
+            if assign {
+                assignment.insert(p.clone());
+            } else {
+                assignment.remove(p);
+            }
+        }
+        metrics::gauge!("consumer_assigned_partitions").set(assignment.len() as f64);
+        metrics::counter!("consumer_rebalances_total", "kind" => if assign { "assign" } else { "revoke" }).increment(1);
+        tracing::info!(
+            group = %self.group_id,
+            kind = if assign { "assigned" } else { "revoked" },
+            changed = %render(&changed),
+            assignment = %render(assignment.iter()),
+            "assignment changed"
+        );
+    }
+
+    /// Warns about an error at most once per 10 s.
+    pub fn warn_throttled(&self, what: &str, error: &dyn std::fmt::Display) {
+        if let Some(suppressed) = self.errors.allow() {
+            tracing::warn!(error = %error, suppressed, "{what}");
+        }
+    }
+}
+
+/// `event[0,3,7]` style rendering of a set of partitions.
+fn render<'a>(partitions: impl IntoIterator<Item = &'a Partition>) -> String {
+    let mut out = String::new();
+    let mut current: Option<&str> = None;
+    for (topic, partition) in partitions {
+        if current != Some(topic.as_str()) {
+            if current.is_some() {
+                out.push_str("] ");
+            }
+            out.push_str(topic);
+            out.push('[');
+            current = Some(topic);
+        } else {
+            out.push(',');
+        }
+        out.push_str(&partition.to_string());
+    }
+    if current.is_some() {
+        out.push(']');
+    } else {
+        out.push_str("(none)");
+    }
+    out
+}
+
+impl ClientContext for GroupContext {
+    fn stats(&self, statistics: Statistics) {
+        let assignment = self.assignment();
+        metrics::gauge!("consumer_assigned_partitions").set(assignment.len() as f64);
+        for (topic, stats) in &statistics.topics {
+            for (&partition, p) in &stats.partitions {
+                // -1 is librdkafka's internal "unassigned" partition; revoked partitions
+                // linger in the statistics for a while; lag -1 means "not known yet".
+                if partition < 0 || p.consumer_lag < 0 || !assignment.contains(&(topic.clone(), partition)) {
+                    continue;
+                }
+                metrics::gauge!("consumer_lag", "topic" => topic.clone(), "partition" => partition.to_string())
+                    .set(p.consumer_lag as f64);
+            }
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.warn_throttled("kafka client error", &format!("{error}: {reason}"));
+    }
+}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            self.update(tpl, false);
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                self.update(tpl, true);
+                if !self.readiness.is_ready() {
+                    tracing::info!(group = %self.group_id, "joined the group: ready");
+                    self.readiness.set_ready();
+                }
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(err) => tracing::warn!(error = %err, "rebalance failed"),
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        match result {
+            Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+            Err(err) => self.warn_throttled("offset commit failed", &err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_partitions_compactly() {
+        let set: BTreeSet<Partition> = [("event".into(), 3), ("event".into(), 0), ("audit".into(), 1)].into();
+        assert_eq!(render(&set), "audit[1] event[0,3]");
+        assert_eq!(render(&BTreeSet::new()), "(none)");
+    }
+}

@@ -1,0 +1,208 @@
+//! kafka-consumer: one replica of the consumer group that KEDA scales.
+//!
+//! [`run`] joins the group, then for each record: decodes the event (a malformed one is
+//! logged, counted and skipped), simulates `processing.time` of work, writes the ledger,
+//! and only then stores the offset, which librdkafka commits every
+//! `kafka.commit.interval` (at-least-once, as rust-rdkafka's `at_least_once` example).
+//! On shutdown it finishes the record in flight, commits synchronously and leaves the
+//! group, all bounded by `kafka.close.timeout` so a dead broker cannot hold the pod.
+
+pub mod config;
+pub mod group;
+
+use std::time::{Duration, Instant};
+
+use common::config::{ConfigError, Env};
+use common::event::Event;
+use common::http::{self, Readiness};
+use common::kafka::creation_error;
+use common::ledger::{Entry, Ledger};
+use common::service::{HttpSettings, Service};
+use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Message};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::ConsumerConfig;
+use group::GroupContext;
+
+type GroupConsumer = StreamConsumer<GroupContext>;
+
+/// The consumer as a [`Service`] for `common::service::main`.
+pub struct Consumer;
+
+impl Service for Consumer {
+    const NAME: &'static str = "kafka-consumer";
+    const KEYS: &'static [&'static str] = config::KEYS;
+    type Config = ConsumerConfig;
+
+    fn load(env: &Env) -> Result<ConsumerConfig, ConfigError> {
+        ConsumerConfig::from_env(env)
+    }
+
+    fn http(config: &ConsumerConfig) -> HttpSettings {
+        config.http
+    }
+
+    async fn run(config: ConsumerConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+        run(config, listener, shutdown).await.map(drop)
+    }
+}
+
+/// What one replica did, returned by [`run`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConsumeReport {
+    /// Events processed (offset stored).
+    pub consumed: u64,
+    /// Records skipped as malformed (offset stored).
+    pub malformed: u64,
+    /// Whether the final commit and group leave finished within the bound.
+    pub closed_cleanly: bool,
+}
+
+/// librdkafka settings of the consumer (passthrough settings override them).
+fn client_defaults(config: &ConsumerConfig) -> Vec<(&'static str, String)> {
+    let mut defaults = vec![
+        ("group.id", config.group_id.clone()),
+        ("enable.auto.commit", "true".into()),
+        ("auto.commit.interval.ms", config.commit_interval.as_millis().to_string()),
+        // The offset is stored by hand after processing: at-least-once.
+        ("enable.auto.offset.store", "false".into()),
+        // Scale-out and scale-in move only the partitions that must move.
+        ("partition.assignment.strategy", "cooperative-sticky".into()),
+        ("auto.offset.reset", config.offset_reset.as_str().into()),
+        ("statistics.interval.ms", "5000".into()),
+    ];
+    if let Some(session) = config.session_timeout {
+        defaults.push(("session.timeout.ms", session.as_millis().to_string()));
+        // librdkafka wants heartbeats well inside the session.
+        let heartbeat = (session.as_millis() / 3).clamp(1, 3000);
+        defaults.push(("heartbeat.interval.ms", heartbeat.to_string()));
+    }
+    defaults
+}
+
+/// Runs one consumer replica until `shutdown` is cancelled, then drains and reports.
+pub async fn run(
+    config: ConsumerConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<ConsumeReport> {
+    tracing::info!(
+        topics = %config.topics.join(","),
+        group = %config.group_id,
+        processing_ms = config.processing_time.as_millis() as u64,
+        commit_interval_ms = config.commit_interval.as_millis() as u64,
+        instance = %config.instance,
+        kafka = %config.kafka.describe(),
+        "consumer starting"
+    );
+    let readiness = Readiness::new(&format!("has not joined group {} yet", config.group_id));
+    let context = GroupContext::new(config.group_id.clone(), readiness.clone());
+    let consumer: GroupConsumer = config
+        .kafka
+        .client_config(&client_defaults(&config))
+        .create_with_context(context)
+        .map_err(|err| creation_error(&config.kafka, &err))?;
+    let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
+    consumer.subscribe(&topics)?;
+    let ledger = Ledger::open(config.ledger.as_deref())?;
+    let server = tokio::spawn(http::serve(listener, http::router(axum::Router::new(), readiness), shutdown.clone()));
+
+    let mut report = ConsumeReport::default();
+    loop {
+        let received = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break,
+            received = consumer.recv() => received,
+        };
+        match received {
+            Ok(message) => handle(&consumer, &message, &config, &ledger, &mut report).await,
+            Err(err) => {
+                metrics::counter!("consumer_errors_total").increment(1);
+                consumer.context().warn_throttled("receive failed", &err);
+            }
+        }
+    }
+
+    tracing::info!(consumed = report.consumed, malformed = report.malformed, "stopped taking events: committing and leaving the group");
+    report.closed_cleanly = close(consumer, config.close_timeout).await;
+    if let Ok(Err(err)) = server.await {
+        tracing::warn!(error = %err, "HTTP server stopped with an error");
+    }
+    tracing::info!(consumed = report.consumed, malformed = report.malformed, closed_cleanly = report.closed_cleanly, "consumer stopped");
+    Ok(report)
+}
+
+/// Processes one record and stores its offset.
+async fn handle(
+    consumer: &GroupConsumer,
+    message: &BorrowedMessage<'_>,
+    config: &ConsumerConfig,
+    ledger: &Ledger,
+    report: &mut ConsumeReport,
+) {
+    let started = Instant::now();
+    match Event::decode(message.payload()) {
+        Ok(event) => {
+            if !config.processing_time.is_zero() {
+                tokio::time::sleep(config.processing_time).await;
+            }
+            let entry = Entry {
+                source: event.source,
+                seq: event.seq,
+                partition: message.partition(),
+                offset: message.offset(),
+                by: config.instance.clone(),
+            };
+            if let Err(err) = ledger.record(&entry) {
+                tracing::error!(error = %err, "cannot write the ledger");
+            }
+            report.consumed += 1;
+            metrics::counter!("events_consumed_total").increment(1);
+            metrics::histogram!("consumer_processing_seconds").record(started.elapsed().as_secs_f64());
+            tracing::debug!(seq = event.seq, partition = message.partition(), offset = message.offset(), "consumed");
+        }
+        Err(why) => {
+            report.malformed += 1;
+            metrics::counter!("events_malformed_total", "reason" => why.reason()).increment(1);
+            tracing::warn!(
+                topic = message.topic(),
+                partition = message.partition(),
+                offset = message.offset(),
+                reason = %why,
+                "skipping a malformed event"
+            );
+        }
+    }
+    if let Err(err) = consumer.store_offset_from_message(message) {
+        // The partition was revoked while the event was processed: its new owner will
+        // read it again (at-least-once).
+        tracing::warn!(partition = message.partition(), offset = message.offset(), error = %err, "cannot store the offset");
+    }
+}
+
+/// Commits what was stored and leaves the group, off the async workers and bounded.
+async fn close(consumer: GroupConsumer, bound: Duration) -> bool {
+    let started = Instant::now();
+    let closing = tokio::task::spawn_blocking(move || {
+        match consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) => tracing::info!("final commit done"),
+            // Nothing stored since the last auto-commit: nothing to do.
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => tracing::info!("final commit: nothing to commit"),
+            Err(err) => tracing::warn!(error = %err, "final commit failed"),
+        }
+        drop(consumer); // closes the consumer: leaves the group
+    });
+    match tokio::time::timeout(bound, closing).await {
+        Ok(_) => {
+            tracing::info!(ms = started.elapsed().as_millis() as u64, "left the group");
+            true
+        }
+        Err(_) => {
+            tracing::warn!(bound_ms = bound.as_millis() as u64, "the broker did not answer: exiting without a clean leave");
+            false
+        }
+    }
+}
