@@ -26,7 +26,9 @@ pub async fn run(
     let mut ticks = schedule(Instant::now(), current);
     let mut last_tick = Instant::now();
     // Gauges idle for a minute leave /metrics: refresh even when ticks are rare.
-    let mut refresh = tokio::time::interval(Duration::from_secs(10));
+    let every = Duration::from_secs(10);
+    let mut refresh = tokio::time::interval_at(Instant::now() + every, every);
+    metrics::gauge!("producer_period_ms").set(current.as_millis() as f64);
     loop {
         tokio::select! {
             biased;
