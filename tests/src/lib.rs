@@ -16,7 +16,7 @@ pub mod brokers;
 pub mod topic;
 
 pub use app::{assignment, App, Binary};
-pub use brokers::{MockBroker, Tansu};
+pub use brokers::{free_port, MockBroker, Tansu};
 pub use topic::{per_partition, read_events, Record};
 
 /// A name no other test uses: `prefix-<random>`.
