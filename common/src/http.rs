@@ -279,7 +279,9 @@ mod tests {
     async fn errors_are_json_4xx() {
         let app = app(Readiness::new("x"));
         let json = Some("application/json");
-        let cases: Vec<(&str, &str, Option<&str>, Vec<u8>, StatusCode)> = vec![
+        // (method, uri, content type, body, expected status)
+        type Case<'a> = (&'a str, &'a str, Option<&'a str>, Vec<u8>, StatusCode);
+        let cases: Vec<Case> = vec![
             ("GET", "/nope", None, vec![], StatusCode::NOT_FOUND),
             ("DELETE", "/n", None, vec![], StatusCode::METHOD_NOT_ALLOWED),
             (
@@ -321,8 +323,10 @@ mod tests {
     async fn metrics_render_as_prometheus_text() {
         let app = app(Readiness::new("x"));
         metrics::counter!("http_test_total").increment(3);
+        metrics::gauge!("http_test_gauge").set(42.0);
         let (status, _, text) = call(&app, "GET", "/metrics", None, vec![]).await;
         assert_eq!(status, StatusCode::OK);
         assert!(text.contains("http_test_total 3"), "{text}");
+        assert!(text.contains("http_test_gauge 42"), "{text}");
     }
 }

@@ -8,7 +8,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -57,10 +57,10 @@ impl Ledger {
 }
 
 /// Reads every entry of the ledger files at `paths` (missing files count as empty).
-pub fn read_all(paths: &[PathBuf]) -> std::io::Result<Vec<Entry>> {
+pub fn read_all<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> std::io::Result<Vec<Entry>> {
     let mut out = Vec::new();
     for path in paths {
-        let text = match std::fs::read_to_string(path) {
+        let text = match std::fs::read_to_string(path.as_ref()) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
@@ -92,7 +92,7 @@ mod tests {
         ledger.record(&entry).unwrap();
         ledger.record(&entry).unwrap();
         Ledger::default().record(&entry).unwrap();
-        let all = read_all(&[path, dir.join("missing")]).unwrap();
+        let all = read_all([path, dir.join("missing")]).unwrap();
         assert_eq!(all, vec![entry.clone(), entry]);
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -99,10 +99,20 @@ impl ConsumerConfig {
         let topics = config::topics("kafka.topics", raw.topics.as_deref().unwrap_or("event"))?;
         let brokers = config::brokers(
             "kafka.brokers",
-            config::required("kafka.brokers", raw.brokers.as_deref(), "a comma-separated list of host:port")?,
+            config::required(
+                "kafka.brokers",
+                raw.brokers.as_deref(),
+                "a comma-separated list of host:port",
+            )?,
         )?;
-        let group_id = config::group_id("kafka.groupId", raw.group_id.as_deref().unwrap_or("event"))?;
-        let processing_time = config::millis("processing.time", raw.processing_time.as_deref(), Duration::ZERO, 0..=3_600_000)?;
+        let group_id =
+            config::group_id("kafka.groupId", raw.group_id.as_deref().unwrap_or("event"))?;
+        let processing_time = config::millis(
+            "processing.time",
+            raw.processing_time.as_deref(),
+            Duration::ZERO,
+            0..=3_600_000,
+        )?;
         let commit_interval = config::millis(
             "kafka.commit.interval",
             raw.commit_interval.as_deref(),
@@ -112,12 +122,23 @@ impl ConsumerConfig {
         let session_timeout = match raw.session_timeout.as_deref() {
             None => None,
             // librdkafka's own limits for session.timeout.ms.
-            raw => Some(config::millis("kafka.session.timeout", raw, Duration::ZERO, 1..=3_600_000)?),
+            raw => Some(config::millis(
+                "kafka.session.timeout",
+                raw,
+                Duration::ZERO,
+                1..=3_600_000,
+            )?),
         };
         let offset_reset = match raw.offset_reset.as_deref().map(str::trim) {
             None | Some("earliest") => OffsetReset::Earliest,
             Some("latest") => OffsetReset::Latest,
-            Some(other) => return Err(ConfigError::invalid("kafka.auto.offset.reset", other, "earliest or latest")),
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    "kafka.auto.offset.reset",
+                    other,
+                    "earliest or latest",
+                ))
+            }
         };
         let close_timeout = config::millis(
             "kafka.close.timeout",
@@ -191,13 +212,31 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[], "missing kafka.brokers (or KAFKA_BROKERS)"),
             (&[("kafka.brokers", ",")], "invalid kafka.brokers=\",\""),
-            (&[broker, ("kafka.topics", "a,,b")], "invalid kafka.topics=\"a,,b\""),
+            (
+                &[broker, ("kafka.topics", "a,,b")],
+                "invalid kafka.topics=\"a,,b\"",
+            ),
             (&[broker, ("kafka.topics", "")], "invalid kafka.topics=\"\""),
-            (&[broker, ("kafka.groupId", "")], "invalid kafka.groupId=\"\""),
-            (&[broker, ("processing.time", "-1")], "invalid processing.time=\"-1\""),
-            (&[broker, ("kafka.commit.interval", "0")], "invalid kafka.commit.interval=\"0\""),
-            (&[broker, ("kafka.session.timeout", "6s")], "invalid kafka.session.timeout=\"6s\""),
-            (&[broker, ("kafka.auto.offset.reset", "smallest")], "invalid kafka.auto.offset.reset=\"smallest\": expected earliest or latest"),
+            (
+                &[broker, ("kafka.groupId", "")],
+                "invalid kafka.groupId=\"\"",
+            ),
+            (
+                &[broker, ("processing.time", "-1")],
+                "invalid processing.time=\"-1\"",
+            ),
+            (
+                &[broker, ("kafka.commit.interval", "0")],
+                "invalid kafka.commit.interval=\"0\"",
+            ),
+            (
+                &[broker, ("kafka.session.timeout", "6s")],
+                "invalid kafka.session.timeout=\"6s\"",
+            ),
+            (
+                &[broker, ("kafka.auto.offset.reset", "smallest")],
+                "invalid kafka.auto.offset.reset=\"smallest\": expected earliest or latest",
+            ),
         ];
         for (pairs, expected) in cases {
             let err = load(pairs).unwrap_err();

@@ -39,7 +39,10 @@ impl GroupContext {
 
     /// The partitions currently assigned to this replica.
     pub fn assignment(&self) -> BTreeSet<Partition> {
-        self.assignment.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.assignment
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn update(&self, tpl: &TopicPartitionList, assign: bool) {
@@ -108,7 +111,10 @@ impl ClientContext for GroupContext {
             for (&partition, p) in &stats.partitions {
                 // -1 is librdkafka's internal "unassigned" partition; revoked partitions
                 // linger in the statistics for a while; lag -1 means "not known yet".
-                if partition < 0 || p.consumer_lag < 0 || !assignment.contains(&(topic.clone(), partition)) {
+                if partition < 0
+                    || p.consumer_lag < 0
+                    || !assignment.contains(&(topic.clone(), partition))
+                {
                     continue;
                 }
                 metrics::gauge!("consumer_lag", "topic" => topic.clone(), "partition" => partition.to_string())
@@ -157,7 +163,12 @@ mod tests {
 
     #[test]
     fn renders_partitions_compactly() {
-        let set: BTreeSet<Partition> = [("event".into(), 3), ("event".into(), 0), ("audit".into(), 1)].into();
+        let set: BTreeSet<Partition> = [
+            ("event".into(), 3),
+            ("event".into(), 0),
+            ("audit".into(), 1),
+        ]
+        .into();
         assert_eq!(render(&set), "audit[1] event[0,3]");
         assert_eq!(render(&BTreeSet::new()), "(none)");
     }

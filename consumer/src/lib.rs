@@ -45,7 +45,11 @@ impl Service for Consumer {
         config.http
     }
 
-    async fn run(config: ConsumerConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    async fn run(
+        config: ConsumerConfig,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
         run(config, listener, shutdown).await.map(drop)
     }
 }
@@ -66,7 +70,10 @@ fn client_defaults(config: &ConsumerConfig) -> Vec<(&'static str, String)> {
     let mut defaults = vec![
         ("group.id", config.group_id.clone()),
         ("enable.auto.commit", "true".into()),
-        ("auto.commit.interval.ms", config.commit_interval.as_millis().to_string()),
+        (
+            "auto.commit.interval.ms",
+            config.commit_interval.as_millis().to_string(),
+        ),
         // The offset is stored by hand after processing: at-least-once.
         ("enable.auto.offset.store", "false".into()),
         // Scale-out and scale-in move only the partitions that must move.
@@ -89,6 +96,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<ConsumeReport> {
+    // Install the recorder before any task records a metric.
+    http::prometheus();
     tracing::info!(
         topics = %config.topics.join(","),
         group = %config.group_id,
@@ -108,7 +117,11 @@ pub async fn run(
     let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
     let ledger = Ledger::open(config.ledger.as_deref())?;
-    let server = tokio::spawn(http::serve(listener, http::router(axum::Router::new(), readiness), shutdown.clone()));
+    let server = tokio::spawn(http::serve(
+        listener,
+        http::router(axum::Router::new(), readiness),
+        shutdown.clone(),
+    ));
 
     let mut report = ConsumeReport::default();
     loop {
@@ -126,12 +139,21 @@ pub async fn run(
         }
     }
 
-    tracing::info!(consumed = report.consumed, malformed = report.malformed, "stopped taking events: committing and leaving the group");
+    tracing::info!(
+        consumed = report.consumed,
+        malformed = report.malformed,
+        "stopped taking events: committing and leaving the group"
+    );
     report.closed_cleanly = close(consumer, config.close_timeout).await;
     if let Ok(Err(err)) = server.await {
         tracing::warn!(error = %err, "HTTP server stopped with an error");
     }
-    tracing::info!(consumed = report.consumed, malformed = report.malformed, closed_cleanly = report.closed_cleanly, "consumer stopped");
+    tracing::info!(
+        consumed = report.consumed,
+        malformed = report.malformed,
+        closed_cleanly = report.closed_cleanly,
+        "consumer stopped"
+    );
     Ok(report)
 }
 
@@ -161,8 +183,14 @@ async fn handle(
             }
             report.consumed += 1;
             metrics::counter!("events_consumed_total").increment(1);
-            metrics::histogram!("consumer_processing_seconds").record(started.elapsed().as_secs_f64());
-            tracing::debug!(seq = event.seq, partition = message.partition(), offset = message.offset(), "consumed");
+            metrics::histogram!("consumer_processing_seconds")
+                .record(started.elapsed().as_secs_f64());
+            tracing::debug!(
+                seq = event.seq,
+                partition = message.partition(),
+                offset = message.offset(),
+                "consumed"
+            );
         }
         Err(why) => {
             report.malformed += 1;
@@ -190,7 +218,9 @@ async fn close(consumer: GroupConsumer, bound: Duration) -> bool {
         match consumer.commit_consumer_state(CommitMode::Sync) {
             Ok(()) => tracing::info!("final commit done"),
             // Nothing stored since the last auto-commit: nothing to do.
-            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => tracing::info!("final commit: nothing to commit"),
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {
+                tracing::info!("final commit: nothing to commit")
+            }
             Err(err) => tracing::warn!(error = %err, "final commit failed"),
         }
         drop(consumer); // closes the consumer: leaves the group
@@ -201,7 +231,10 @@ async fn close(consumer: GroupConsumer, bound: Duration) -> bool {
             true
         }
         Err(_) => {
-            tracing::warn!(bound_ms = bound.as_millis() as u64, "the broker did not answer: exiting without a clean leave");
+            tracing::warn!(
+                bound_ms = bound.as_millis() as u64,
+                "the broker did not answer: exiting without a clean leave"
+            );
             false
         }
     }

@@ -7,8 +7,14 @@ use std::process::Command;
 fn bad_config_exits_2_naming_the_key() {
     let cases: &[(&[(&str, &str)], &str)] = &[
         (&[], "missing kafka.brokers (or KAFKA_BROKERS)"),
-        (&[("kafka.brokers", "k:9092"), ("PROCESSING_TIME", "soon")], "invalid processing.time=\"soon\""),
-        (&[("kafka.brokers", "k:9092"), ("kafka.topics", "a b")], "invalid kafka.topics=\"a b\""),
+        (
+            &[("kafka.brokers", "k:9092"), ("PROCESSING_TIME", "soon")],
+            "invalid processing.time=\"soon\"",
+        ),
+        (
+            &[("kafka.brokers", "k:9092"), ("kafka.topics", "a b")],
+            "invalid kafka.topics=\"a b\"",
+        ),
     ];
     for (env, expected) in cases {
         let out = Command::new(env!("CARGO_BIN_EXE_kafka-consumer"))

@@ -77,6 +77,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<DeliveryReport> {
+    // Install the recorder before any task records a metric.
+    http::prometheus();
     tracing::info!(
         topic = %config.topic,
         period_ms = config.period.as_millis() as u64,

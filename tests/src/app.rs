@@ -30,9 +30,16 @@ impl Binary {
     /// builds it because the binary's own package has an integration test.
     pub fn path(self) -> PathBuf {
         let exe = std::env::current_exe().expect("current exe");
-        let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target/<profile>/deps/<test>");
         let path = profile_dir.join(self.name());
-        assert!(path.exists(), "{} is not built: run `cargo test --workspace` or `cargo build --bins`", path.display());
+        assert!(
+            path.exists(),
+            "{} is not built: run `cargo test --workspace` or `cargo build --bins`",
+            path.display()
+        );
         path
     }
 }
@@ -52,11 +59,17 @@ impl App {
     pub fn start(binary: Binary, name: &str, env: &[(&str, String)]) -> App {
         let mut app = Self::spawn(binary, name, env);
         let logs = app.logs.clone();
-        let address = crate::wait_for(&format!("{name} to listen"), Duration::from_secs(15), || {
-            logs.lock().unwrap().iter().find_map(|line| {
-                (line["message"] == "listening").then(|| line["address"].as_str().and_then(|a| a.parse().ok())).flatten()
-            })
-        });
+        let address = crate::wait_for(
+            &format!("{name} to listen"),
+            Duration::from_secs(15),
+            || {
+                logs.lock().unwrap().iter().find_map(|line| {
+                    (line["message"] == "listening")
+                        .then(|| line["address"].as_str().and_then(|a| a.parse().ok()))
+                        .flatten()
+                })
+            },
+        );
         app.address = Some(address);
         app
     }
@@ -66,7 +79,10 @@ impl App {
         let mut child = Command::new(binary.path())
             .env_clear()
             .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .env("HTTP_ADDRESS", "127.0.0.1")
             .env("HTTP_PORT", "0")
             .env("HOSTNAME", name)
@@ -82,7 +98,7 @@ impl App {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 eprintln!("[{prefix}] {line}");
-                let value = serde_json::from_str(&line).unwrap_or_else(|_| Value::String(line));
+                let value = serde_json::from_str(&line).unwrap_or(Value::String(line));
                 sink.lock().unwrap().push(value);
             }
         });
@@ -99,7 +115,10 @@ impl App {
             child,
             logs,
             address: None,
-            http: reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap(),
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
         }
     }
 
@@ -115,13 +134,23 @@ impl App {
     }
 
     pub fn get_text(&self, path: &str) -> String {
-        self.http.get(self.url(path)).send().expect("HTTP request").text().unwrap()
+        self.http
+            .get(self.url(path))
+            .send()
+            .expect("HTTP request")
+            .text()
+            .unwrap()
     }
 
     /// `method path` with a JSON body -> (status, JSON body or Null).
     pub fn send_json(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let res = self.http.request(method, self.url(path)).json(body).send().expect("HTTP request");
+        let res = self
+            .http
+            .request(method, self.url(path))
+            .json(body)
+            .send()
+            .expect("HTTP request");
         let status = res.status().as_u16();
         (status, res.json().unwrap_or(Value::Null))
     }
@@ -133,12 +162,17 @@ impl App {
 
     /// Log lines whose `message` equals `message`.
     pub fn logged(&self, message: &str) -> Vec<Value> {
-        self.logs().into_iter().filter(|l| l["message"] == message).collect()
+        self.logs()
+            .into_iter()
+            .filter(|l| l["message"] == message)
+            .collect()
     }
 
     /// Waits for a log line whose `message` is `message` and returns it.
     pub fn wait_for_log(&self, message: &str, timeout: Duration) -> Value {
-        crate::wait_for(&format!("{}: log {message:?}", self.name), timeout, || self.logged(message).pop())
+        crate::wait_for(&format!("{}: log {message:?}", self.name), timeout, || {
+            self.logged(message).pop()
+        })
     }
 
     pub fn pid(&self) -> Pid {
@@ -152,7 +186,9 @@ impl App {
     /// Waits for the process to exit, returning its status and how long it took.
     pub fn wait_exit(&mut self, timeout: Duration) -> (ExitStatus, Duration) {
         let started = Instant::now();
-        let status = crate::wait_for(&format!("{} to exit", self.name), timeout, || self.child.try_wait().unwrap());
+        let status = crate::wait_for(&format!("{} to exit", self.name), timeout, || {
+            self.child.try_wait().unwrap()
+        });
         // Let the reader threads take the last lines.
         std::thread::sleep(Duration::from_millis(100));
         (status, started.elapsed())

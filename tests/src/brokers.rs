@@ -2,7 +2,7 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -37,7 +37,11 @@ impl MockBroker {
                 for command in inbox {
                     match command {
                         Command_::CreateTopic(name, partitions, reply) => {
-                            let _ = reply.send(cluster.create_topic(&name, partitions, 1).map_err(|e| e.to_string()));
+                            let _ = reply.send(
+                                cluster
+                                    .create_topic(&name, partitions, 1)
+                                    .map_err(|e| e.to_string()),
+                            );
                         }
                         Command_::BrokerDown(reply) => {
                             let _ = reply.send(cluster.broker_down(1).map_err(|e| e.to_string()));
@@ -50,7 +54,10 @@ impl MockBroker {
             })
             .expect("spawn mock broker thread");
         let bootstrap = ready_rx.recv().expect("mock cluster reports its address");
-        Self { bootstrap, commands }
+        Self {
+            bootstrap,
+            commands,
+        }
     }
 
     pub fn bootstrap(&self) -> &str {
@@ -59,8 +66,12 @@ impl MockBroker {
 
     fn ask(&self, make: impl FnOnce(mpsc::Sender<Result<(), String>>) -> Command_) {
         let (tx, rx) = mpsc::channel();
-        self.commands.send(make(tx)).expect("mock broker thread alive");
-        rx.recv().expect("mock broker replies").expect("mock broker command succeeds");
+        self.commands
+            .send(make(tx))
+            .expect("mock broker thread alive");
+        rx.recv()
+            .expect("mock broker replies")
+            .expect("mock broker command succeeds");
     }
 
     pub fn create_topic(&self, name: &str, partitions: i32) {
@@ -95,7 +106,10 @@ impl Tansu {
         }
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
         let path = root.join(".tools/tansu/bin/tansu");
-        assert!(path.exists(), "Tansu is not installed: run scripts/install-tansu (or set TANSU_BIN)");
+        assert!(
+            path.exists(),
+            "Tansu is not installed: run scripts/install-tansu (or set TANSU_BIN)"
+        );
         path
     }
 
@@ -105,33 +119,53 @@ impl Tansu {
         let binary = Self::binary();
         // The child must die with this test process. PR_SET_PDEATHSIG fires when the
         // spawning *thread* exits, so spawn from a thread that lives as long as the process.
-        let (tx, rx) = mpsc::channel::<std::io::Result<Child>>();
+        let (tx, rx) = mpsc::channel::<std::io::Result<()>>();
         std::thread::Builder::new()
             .name("tansu-owner".into())
             .spawn(move || {
                 let mut cmd = Command::new(binary);
-                cmd.args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .env("RUST_LOG", "warn");
+                cmd.args([
+                    "broker",
+                    "--listener-url",
+                    &url,
+                    "--advertised-listener-url",
+                    &url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .env("RUST_LOG", "warn");
                 unsafe {
                     use std::os::unix::process::CommandExt;
                     cmd.pre_exec(|| {
-                        nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(std::io::Error::from)
+                        nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                            .map_err(std::io::Error::from)
                     });
                 }
-                let _ = tx.send(cmd.spawn());
-                loop {
-                    std::thread::park();
+                match cmd.spawn() {
+                    Ok(mut child) => {
+                        let _ = tx.send(Ok(()));
+                        // Owns the child for the life of the process; reaps it if it dies.
+                        let _ = child.wait();
+                        loop {
+                            std::thread::park();
+                        }
+                    }
+                    Err(err) => {
+                        let _ = tx.send(Err(err));
+                    }
                 }
             })
             .expect("spawn tansu owner thread");
         rx.recv().unwrap().expect("tansu starts");
         let address = format!("127.0.0.1:{port}");
-        crate::wait_for("tansu to accept connections", Duration::from_secs(10), || {
-            TcpStream::connect(&address).ok()
-        });
+        crate::wait_for(
+            "tansu to accept connections",
+            Duration::from_secs(10),
+            || TcpStream::connect(&address).ok(),
+        );
         Tansu { bootstrap: address }
     }
 
@@ -145,7 +179,10 @@ impl Tansu {
             .set("bootstrap.servers", &self.bootstrap)
             .create()
             .expect("admin client");
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let results = runtime
             .block_on(admin.create_topics(
                 &[NewTopic::new(name, partitions, TopicReplication::Fixed(1))],
@@ -160,5 +197,9 @@ impl Tansu {
 
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -21,18 +21,28 @@ pub use topic::{per_partition, read_events, Record};
 
 /// A name no other test uses: `prefix-<random>`.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
 }
 
 /// Polls `check` every 50 ms until it returns `Some`, or panics after `timeout` saying
 /// what was awaited.
-pub fn wait_for<T>(what: &str, timeout: std::time::Duration, mut check: impl FnMut() -> Option<T>) -> T {
+pub fn wait_for<T>(
+    what: &str,
+    timeout: std::time::Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
     let deadline = std::time::Instant::now() + timeout;
     loop {
         if let Some(value) = check() {
             return value;
         }
-        assert!(std::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }

@@ -21,7 +21,13 @@ pub struct Record {
 /// were read or nothing new came for `quiet`. Uses assign, not a group, so it disturbs
 /// no group; counts records itself rather than trusting end offsets (Tansu's
 /// ListOffsets is wrong for multi-record batches).
-pub fn read_events(brokers: &str, topic: &str, partitions: i32, expected: Option<usize>, quiet: Duration) -> Vec<Record> {
+pub fn read_events(
+    brokers: &str,
+    topic: &str,
+    partitions: i32,
+    expected: Option<usize>,
+    quiet: Duration,
+) -> Vec<Record> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", crate::unique("reader"))
@@ -30,18 +36,20 @@ pub fn read_events(brokers: &str, topic: &str, partitions: i32, expected: Option
         .expect("reader client");
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
     }
     consumer.assign(&tpl).expect("assign");
     let mut out = Vec::new();
     let mut last_new = Instant::now();
     while last_new.elapsed() < quiet && expected.is_none_or(|n| out.len() < n) {
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                out.push(Record { partition: m.partition(), offset: m.offset(), event: Event::decode(m.payload()).ok() });
-                last_new = Instant::now();
-            }
-            Some(Err(_)) | None => {}
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            out.push(Record {
+                partition: m.partition(),
+                offset: m.offset(),
+                event: Event::decode(m.payload()).ok(),
+            });
+            last_new = Instant::now();
         }
     }
     out

@@ -25,7 +25,12 @@ impl Setup {
         tansu.create_topic(&topic, PARTITIONS);
         let dir = std::env::temp_dir().join(unique("ledgers"));
         std::fs::create_dir_all(&dir).unwrap();
-        Setup { tansu, topic, group: unique("group"), dir }
+        Setup {
+            tansu,
+            topic,
+            group: unique("group"),
+            dir,
+        }
     }
 
     fn ledger(&self, name: &str) -> PathBuf {
@@ -64,7 +69,7 @@ impl Setup {
 
     fn consumed(&self, names: &[&str]) -> Vec<Entry> {
         let paths: Vec<PathBuf> = names.iter().map(|n| self.ledger(n)).collect();
-        read_all(&paths).unwrap()
+        read_all(paths).unwrap()
     }
 }
 
@@ -87,19 +92,34 @@ fn wait_for_split(consumers: &[&App], timeout: Duration) -> Duration {
 }
 
 fn delivered(path: &Path) -> BTreeSet<u64> {
-    read_all(&[path.to_owned()]).unwrap().into_iter().map(|e| e.seq).collect()
+    read_all([path])
+        .unwrap()
+        .into_iter()
+        .map(|e| e.seq)
+        .collect()
 }
 
 /// Waits until every delivered seq is in the consumers' ledgers; returns how many times
 /// each was consumed.
-fn wait_until_consumed(setup: &Setup, names: &[&str], delivered: &BTreeSet<u64>) -> BTreeMap<u64, usize> {
-    wait_for("every delivered event to be consumed", Duration::from_secs(60), || {
-        let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
-        for e in setup.consumed(names) {
-            *counts.entry(e.seq).or_default() += 1;
-        }
-        delivered.iter().all(|s| counts.contains_key(s)).then_some(counts)
-    })
+fn wait_until_consumed(
+    setup: &Setup,
+    names: &[&str],
+    delivered: &BTreeSet<u64>,
+) -> BTreeMap<u64, usize> {
+    wait_for(
+        "every delivered event to be consumed",
+        Duration::from_secs(60),
+        || {
+            let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+            for e in setup.consumed(names) {
+                *counts.entry(e.seq).or_default() += 1;
+            }
+            delivered
+                .iter()
+                .all(|s| counts.contains_key(s))
+                .then_some(counts)
+        },
+    )
 }
 
 #[test]
@@ -107,7 +127,10 @@ fn three_consumers_split_partitions_and_consume_every_event() {
     let setup = Setup::new();
     let names = ["c1", "c2", "c3"];
     let consumers: Vec<App> = names.iter().map(|n| setup.consumer(n)).collect();
-    let took = wait_for_split(&consumers.iter().collect::<Vec<_>>(), Duration::from_secs(60));
+    let took = wait_for_split(
+        &consumers.iter().collect::<Vec<_>>(),
+        Duration::from_secs(60),
+    );
     eprintln!("3 consumers split {PARTITIONS} partitions after {took:?}");
     for c in &consumers {
         assert_eq!(c.get("/health/ready").0, 200, "{} ready", c.name);
@@ -118,14 +141,25 @@ fn three_consumers_split_partitions_and_consume_every_event() {
     std::thread::sleep(Duration::from_secs(3));
     assert!(producer.terminate(Duration::from_secs(15)).0.success());
     let delivered = delivered(&setup.ledger("producer"));
-    assert!(delivered.len() >= 100, "about 3 s at 20 ms: {}", delivered.len());
+    assert!(
+        delivered.len() >= 100,
+        "about 3 s at 20 ms: {}",
+        delivered.len()
+    );
 
     let counts = wait_until_consumed(&setup, &names, &delivered);
-    let by: BTreeMap<String, usize> = setup.consumed(&names).into_iter().fold(BTreeMap::new(), |mut m, e| {
-        *m.entry(e.by).or_default() += 1;
-        m
-    });
-    eprintln!("{} events delivered; consumed per replica: {by:?}", delivered.len());
+    let by: BTreeMap<String, usize> =
+        setup
+            .consumed(&names)
+            .into_iter()
+            .fold(BTreeMap::new(), |mut m, e| {
+                *m.entry(e.by).or_default() += 1;
+                m
+            });
+    eprintln!(
+        "{} events delivered; consumed per replica: {by:?}",
+        delivered.len()
+    );
     assert_eq!(by.len(), 3, "every replica consumed some: {by:?}");
     let duplicates: usize = counts.values().map(|n| n - 1).sum();
     assert_eq!(duplicates, 0, "a stable group consumes each event once");
@@ -144,7 +178,11 @@ fn sigterm_hands_partitions_over_with_nothing_lost() {
     let (status, took) = c1.terminate(Duration::from_secs(20));
     assert!(status.success(), "c1 exit {status:?}");
     assert!(took < Duration::from_secs(12), "c1 drained in {took:?}");
-    assert_eq!(c1.logged("left the group").len(), 1, "c1 left the group cleanly");
+    assert_eq!(
+        c1.logged("left the group").len(),
+        1,
+        "c1 left the group cleanly"
+    );
     let moved = wait_for_split(&[&c2], Duration::from_secs(30));
     eprintln!("c1 exited in {took:?}; c2 owned all partitions {moved:?} later");
 
@@ -153,6 +191,12 @@ fn sigterm_hands_partitions_over_with_nothing_lost() {
     let delivered = delivered(&setup.ledger("producer"));
     let counts = wait_until_consumed(&setup, &names, &delivered);
     let duplicates: usize = counts.values().map(|n| n - 1).sum();
-    eprintln!("{} delivered, all consumed, {duplicates} duplicates", delivered.len());
-    assert_eq!(duplicates, 0, "a SIGTERM hand-over commits before it leaves");
+    eprintln!(
+        "{} delivered, all consumed, {duplicates} duplicates",
+        delivered.len()
+    );
+    assert_eq!(
+        duplicates, 0,
+        "a SIGTERM hand-over commits before it leaves"
+    );
 }

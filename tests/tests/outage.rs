@@ -11,18 +11,34 @@ fn consumer_without_broker_stays_alive_not_ready_and_exits_on_sigterm() {
     let mut consumer = App::start(
         Binary::Consumer,
         "consumer",
-        &[("kafka.brokers", nowhere), ("kafka.close.timeout", "3000".into())],
+        &[
+            ("kafka.brokers", nowhere),
+            ("kafka.close.timeout", "3000".into()),
+        ],
     );
     let watched = Instant::now();
     while watched.elapsed() < Duration::from_secs(4) {
         assert_eq!(consumer.get("/health/live").0, 200);
         let (status, body) = consumer.get("/health/ready");
         assert_eq!(status, 503, "{body}");
-        assert!(body["reason"].as_str().unwrap().contains("has not joined group"), "{body}");
+        assert!(
+            body["reason"]
+                .as_str()
+                .unwrap()
+                .contains("has not joined group"),
+            "{body}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
-    let warnings = consumer.logs().iter().filter(|l| l["level"] == "WARN").count();
-    assert!((1..=2).contains(&warnings), "logs why, at most once per 10 s: {warnings} warnings in 4 s");
+    let warnings = consumer
+        .logs()
+        .iter()
+        .filter(|l| l["level"] == "WARN")
+        .count();
+    assert!(
+        (1..=2).contains(&warnings),
+        "logs why, at most once per 10 s: {warnings} warnings in 4 s"
+    );
     let (status, took) = consumer.terminate(Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
     assert!(took < Duration::from_secs(5), "bounded exit: {took:?}");
@@ -42,18 +58,25 @@ fn producer_outage_turns_ready_off_and_delivers_everything_after_recovery() {
             ("kafka.time.period", "100".into()),
         ],
     );
-    wait_for("ready", Duration::from_secs(10), || (producer.get("/health/ready").0 == 200).then_some(()));
+    wait_for("ready", Duration::from_secs(10), || {
+        (producer.get("/health/ready").0 == 200).then_some(())
+    });
     std::thread::sleep(Duration::from_secs(1));
 
     broker.broker_down();
     let down_at = Instant::now();
-    let not_ready = wait_for("not ready during the outage", Duration::from_secs(15), || {
-        (producer.get("/health/ready").0 == 503).then(|| down_at.elapsed())
-    });
+    let not_ready = wait_for(
+        "not ready during the outage",
+        Duration::from_secs(15),
+        || (producer.get("/health/ready").0 == 503).then(|| down_at.elapsed()),
+    );
     let sent_at_down = producer.get("/stats").1["sent"].as_u64().unwrap();
     std::thread::sleep(Duration::from_secs(10).saturating_sub(down_at.elapsed()));
     let sent_during = producer.get("/stats").1["sent"].as_u64().unwrap() - sent_at_down;
-    assert!(sent_during >= 50, "the producer keeps ticking during the outage: {sent_during}");
+    assert!(
+        sent_during >= 50,
+        "the producer keeps ticking during the outage: {sent_during}"
+    );
 
     broker.broker_up();
     let up_at = Instant::now();
@@ -70,8 +93,24 @@ fn producer_outage_turns_ready_off_and_delivers_everything_after_recovery() {
         stopped["failed"].as_u64().unwrap(),
     );
     eprintln!("not ready {not_ready:?} after the broker went down; ready {ready_again:?} after it came back; sent {sent}, delivered {delivered}, failed {failed}");
-    assert_eq!(sent, delivered + failed + stopped["undelivered"].as_u64().unwrap());
-    assert_eq!(failed, 0, "a 10 s outage is shorter than message.timeout.ms: everything is delivered");
-    let records = read_events(broker.bootstrap(), &topic, 10, Some(delivered as usize), Duration::from_secs(5));
-    assert_eq!(records.len() as u64, delivered, "every delivered event is in the topic once (idempotent producer)");
+    assert_eq!(
+        sent,
+        delivered + failed + stopped["undelivered"].as_u64().unwrap()
+    );
+    assert_eq!(
+        failed, 0,
+        "a 10 s outage is shorter than message.timeout.ms: everything is delivered"
+    );
+    let records = read_events(
+        broker.bootstrap(),
+        &topic,
+        10,
+        Some(delivered as usize),
+        Duration::from_secs(5),
+    );
+    assert_eq!(
+        records.len() as u64,
+        delivered,
+        "every delivered event is in the topic once (idempotent producer)"
+    );
 }

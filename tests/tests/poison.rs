@@ -31,10 +31,14 @@ fn poison_events_are_counted_skipped_and_consumption_goes_on() {
         .set("message.max.bytes", "2000000")
         .create()
         .unwrap();
-    let good: Vec<Event> = (0..poison.len() as u64 + 1).map(|seq| Event::new("test", seq)).collect();
+    let good: Vec<Event> = (0..poison.len() as u64 + 1)
+        .map(|seq| Event::new("test", seq))
+        .collect();
     for (i, event) in good.iter().enumerate() {
         let payload = event.to_json();
-        producer.send(BaseRecord::to(&topic).key("k").payload(&payload)).unwrap();
+        producer
+            .send(BaseRecord::to(&topic).key("k").payload(&payload))
+            .unwrap();
         if let Some((_, bad)) = poison.get(i) {
             let mut record: BaseRecord<str, [u8]> = BaseRecord::to(&topic).key("k");
             if let Some(bad) = bad {
@@ -56,12 +60,20 @@ fn poison_events_are_counted_skipped_and_consumption_goes_on() {
             ("ledger.file", ledger.display().to_string()),
         ],
     );
-    let consumed = wait_for("the good events to be consumed", Duration::from_secs(60), || {
-        let entries = read_all(&[ledger.clone()]).unwrap();
-        (entries.len() >= good.len()).then_some(entries)
-    });
+    let consumed = wait_for(
+        "the good events to be consumed",
+        Duration::from_secs(60),
+        || {
+            let entries = read_all([&ledger]).unwrap();
+            (entries.len() >= good.len()).then_some(entries)
+        },
+    );
     let seqs: Vec<u64> = consumed.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (0..good.len() as u64).collect::<Vec<_>>(), "every good event, in order, once");
+    assert_eq!(
+        seqs,
+        (0..good.len() as u64).collect::<Vec<_>>(),
+        "every good event, in order, once"
+    );
 
     let metrics = consumer.get_text("/metrics");
     for reason in ["not_json", "wrong_shape", "empty", "not_utf8", "too_large"] {
@@ -69,10 +81,22 @@ fn poison_events_are_counted_skipped_and_consumption_goes_on() {
         let line = format!("events_malformed_total{{reason=\"{reason}\"}} {expected}");
         assert!(metrics.contains(&line), "missing {line}:\n{metrics}");
     }
-    assert!(metrics.contains(&format!("events_consumed_total {}", good.len())), "{metrics}");
+    assert!(
+        metrics.contains(&format!("events_consumed_total {}", good.len())),
+        "{metrics}"
+    );
     let skipped = consumer.logged("skipping a malformed event");
-    assert_eq!(skipped.len(), poison.len(), "each poison record logged once");
-    assert!(skipped.iter().all(|l| l["offset"].is_i64() && l["reason"].is_string()), "{skipped:?}");
+    assert_eq!(
+        skipped.len(),
+        poison.len(),
+        "each poison record logged once"
+    );
+    assert!(
+        skipped
+            .iter()
+            .all(|l| l["offset"].is_i64() && l["reason"].is_string()),
+        "{skipped:?}"
+    );
     assert_eq!(consumer.get("/health/ready").0, 200, "still ready");
     let _ = std::fs::remove_file(ledger);
 }
