@@ -1,0 +1,2 @@
+//! The `lab` command line: wiring only.
+fn main() {}
