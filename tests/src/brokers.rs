@@ -4,89 +4,14 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
+
+pub use common::embedded_broker::MockBroker;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::mocking::MockCluster;
 use rdkafka::ClientConfig;
-
-enum Command_ {
-    CreateTopic(String, i32, mpsc::Sender<Result<(), String>>),
-    BrokerDown(mpsc::Sender<Result<(), String>>),
-    BrokerUp(mpsc::Sender<Result<(), String>>),
-}
-
-/// librdkafka's mock cluster (one broker), owned by a dedicated thread.
-pub struct MockBroker {
-    bootstrap: String,
-    commands: mpsc::Sender<Command_>,
-}
-
-impl MockBroker {
-    pub fn start() -> Self {
-        let (commands, inbox) = mpsc::channel::<Command_>();
-        let (ready_tx, ready_rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("mock-broker".into())
-            .spawn(move || {
-                let cluster = MockCluster::new(1).expect("mock cluster starts");
-                ready_tx.send(cluster.bootstrap_servers()).unwrap();
-                // Ends when the MockBroker (the only sender) is dropped.
-                for command in inbox {
-                    match command {
-                        Command_::CreateTopic(name, partitions, reply) => {
-                            let _ = reply.send(
-                                cluster
-                                    .create_topic(&name, partitions, 1)
-                                    .map_err(|e| e.to_string()),
-                            );
-                        }
-                        Command_::BrokerDown(reply) => {
-                            let _ = reply.send(cluster.broker_down(1).map_err(|e| e.to_string()));
-                        }
-                        Command_::BrokerUp(reply) => {
-                            let _ = reply.send(cluster.broker_up(1).map_err(|e| e.to_string()));
-                        }
-                    }
-                }
-            })
-            .expect("spawn mock broker thread");
-        let bootstrap = ready_rx.recv().expect("mock cluster reports its address");
-        Self {
-            bootstrap,
-            commands,
-        }
-    }
-
-    pub fn bootstrap(&self) -> &str {
-        &self.bootstrap
-    }
-
-    fn ask(&self, make: impl FnOnce(mpsc::Sender<Result<(), String>>) -> Command_) {
-        let (tx, rx) = mpsc::channel();
-        self.commands
-            .send(make(tx))
-            .expect("mock broker thread alive");
-        rx.recv()
-            .expect("mock broker replies")
-            .expect("mock broker command succeeds");
-    }
-
-    pub fn create_topic(&self, name: &str, partitions: i32) {
-        self.ask(|tx| Command_::CreateTopic(name.to_owned(), partitions, tx));
-    }
-
-    /// Takes the broker away: connections are closed and refused until [`Self::broker_up`].
-    pub fn broker_down(&self) {
-        self.ask(Command_::BrokerDown);
-    }
-
-    pub fn broker_up(&self) {
-        self.ask(Command_::BrokerUp);
-    }
-}
 
 /// A Tansu broker process for this test process, started on first use.
 pub struct Tansu {

@@ -46,9 +46,9 @@ fn consumer_without_broker_stays_alive_not_ready_and_exits_on_sigterm() {
 
 #[test]
 fn producer_outage_turns_ready_off_and_delivers_everything_after_recovery() {
-    let broker = MockBroker::start();
+    let broker = MockBroker::start().unwrap();
     let topic = unique("event");
-    broker.create_topic(&topic, 10);
+    broker.create_topic(&topic, 10).unwrap();
     let mut producer = App::start(
         Binary::Producer,
         "producer",
@@ -63,7 +63,7 @@ fn producer_outage_turns_ready_off_and_delivers_everything_after_recovery() {
     });
     std::thread::sleep(Duration::from_secs(1));
 
-    broker.broker_down();
+    broker.broker_down().unwrap();
     let down_at = Instant::now();
     let not_ready = wait_for(
         "not ready during the outage",
@@ -78,7 +78,7 @@ fn producer_outage_turns_ready_off_and_delivers_everything_after_recovery() {
         "the producer keeps ticking during the outage: {sent_during}"
     );
 
-    broker.broker_up();
+    broker.broker_up().unwrap();
     let up_at = Instant::now();
     let ready_again = wait_for("ready after the outage", Duration::from_secs(30), || {
         (producer.get("/health/ready").0 == 200).then(|| up_at.elapsed())

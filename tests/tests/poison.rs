@@ -11,9 +11,9 @@ use rdkafka::ClientConfig;
 
 #[test]
 fn poison_events_are_counted_skipped_and_consumption_goes_on() {
-    let broker = MockBroker::start();
+    let broker = MockBroker::start().unwrap();
     let topic = unique("event");
-    broker.create_topic(&topic, 1);
+    broker.create_topic(&topic, 1).unwrap();
     let ledger = std::env::temp_dir().join(format!("{}.jsonl", unique("ledger")));
 
     let huge = vec![b'x'; 1024 * 1024];

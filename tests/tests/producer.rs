@@ -32,9 +32,9 @@ fn times(records: &[harness::Record]) -> Vec<(u64, u64)> {
 
 #[test]
 fn sends_one_event_per_period_spread_over_all_partitions() {
-    let broker = MockBroker::start();
+    let broker = MockBroker::start().unwrap();
     let topic = unique("event");
-    broker.create_topic(&topic, 10);
+    broker.create_topic(&topic, 10).unwrap();
     let mut producer = start_producer(&broker, &topic, 50);
     harness::wait_for("producer ready", Duration::from_secs(10), || {
         (producer.get("/health/ready").0 == 200).then_some(())
@@ -88,9 +88,9 @@ fn sends_one_event_per_period_spread_over_all_partitions() {
 
 #[test]
 fn put_period_changes_the_rate_from_the_next_tick() {
-    let broker = MockBroker::start();
+    let broker = MockBroker::start().unwrap();
     let topic = unique("event");
-    broker.create_topic(&topic, 10);
+    broker.create_topic(&topic, 10).unwrap();
     let mut producer = start_producer(&broker, &topic, 200);
     std::thread::sleep(Duration::from_millis(2100));
     let (status, body) = producer.send_json("PUT", "/period", &json!({ "period_ms": 20 }));
@@ -143,9 +143,9 @@ fn put_period_changes_the_rate_from_the_next_tick() {
 
 #[test]
 fn burst_sends_the_requested_count_and_stats_add_up() {
-    let broker = MockBroker::start();
+    let broker = MockBroker::start().unwrap();
     let topic = unique("event");
-    broker.create_topic(&topic, 10);
+    broker.create_topic(&topic, 10).unwrap();
     let mut producer = start_producer(&broker, &topic, 3_600_000);
     let (status, body) = producer.send_json("POST", "/burst", &json!({ "count": 5000 }));
     assert_eq!(status, 202, "{body}");

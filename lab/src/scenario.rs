@@ -1,0 +1,318 @@
+//! Scenarios: what the producer does phase by phase, how the consumer behaves, and which
+//! ScaledObject scales it. Built in: `published` and `original`; or a TOML/YAML file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The repository's manifests, which the built-in scenarios read.
+pub fn repo_root() -> PathBuf {
+    let compiled = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if compiled.join("k8s").is_dir() {
+        compiled
+    } else {
+        PathBuf::from(".")
+    }
+}
+
+/// One replay of the experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    /// One paragraph saying what this scenario shows.
+    #[serde(default)]
+    pub description: String,
+    /// Partitions of the topic.
+    pub partitions: u32,
+    /// Consumer replicas before the first phase (the Deployment's `replicas`).
+    #[serde(default = "one")]
+    pub start_replicas: u32,
+    /// The ScaledObject manifest (relative paths are from the repository root).
+    #[serde(default = "default_scaled_object")]
+    pub scaled_object: PathBuf,
+    pub consumer: ConsumerModel,
+    pub phases: Vec<Phase>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn default_scaled_object() -> PathBuf {
+    PathBuf::from("k8s/keda/scaled-object.yaml")
+}
+
+/// How a consumer replica behaves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerModel {
+    /// Simulated work per event (`processing.time`), ms.
+    pub processing_ms: u64,
+    /// Offset commit interval (`kafka.commit.interval`), ms.
+    pub commit_interval_ms: u64,
+    /// Group session timeout (`kafka.session.timeout`), ms.
+    #[serde(default = "session")]
+    pub session_timeout_ms: u64,
+    /// `lab simulate`: from a replica being asked for to it joining the group, ms.
+    #[serde(default = "pod_start")]
+    pub pod_start_ms: u64,
+    /// `lab simulate`: how long a partition that changes owner is not consumed, ms
+    /// (the embedded broker's rebalances take about session timeout - 1 s).
+    #[serde(default = "rebalance_pause")]
+    pub rebalance_pause_ms: u64,
+}
+
+fn session() -> u64 {
+    6000
+}
+fn pod_start() -> u64 {
+    1000
+}
+fn rebalance_pause() -> u64 {
+    5000
+}
+
+/// One phase of a scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    pub name: String,
+    /// How long the phase lasts, seconds.
+    pub seconds: u64,
+    /// The producer's period, ms; absent when the producer is deleted.
+    #[serde(default)]
+    pub producer_period_ms: Option<u64>,
+    /// The replica count the published run reported for this phase, if any.
+    #[serde(default)]
+    pub published: Option<u32>,
+}
+
+impl Scenario {
+    /// A built-in scenario by name, or a scenario file.
+    pub fn load(name_or_path: &str) -> anyhow::Result<Self> {
+        let scenario = match name_or_path {
+            "published" => Self::published()?,
+            "original" => Self::original(),
+            path => Self::from_file(Path::new(path))?,
+        };
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "unknown scenario {:?}: not published, original, or a readable file ({e})",
+                path.display().to_string()
+            )
+        })?;
+        let scenario = match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => {
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+            }
+            Some("yaml" | "yml") => serde_yaml_ng::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            _ => anyhow::bail!(
+                "{}: a scenario file ends in .toml, .yaml or .yml",
+                path.display()
+            ),
+        };
+        Ok(scenario)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (1..=1000).contains(&self.partitions),
+            "partitions: {} is not 1..=1000",
+            self.partitions
+        );
+        anyhow::ensure!(
+            !self.phases.is_empty(),
+            "phases: at least one phase is needed"
+        );
+        anyhow::ensure!(
+            self.consumer.commit_interval_ms > 0,
+            "consumer.commit_interval_ms must be above 0"
+        );
+        for (i, phase) in self.phases.iter().enumerate() {
+            anyhow::ensure!(phase.seconds > 0, "phases[{i}].seconds must be above 0");
+            if let Some(period) = phase.producer_period_ms {
+                anyhow::ensure!(
+                    (1..=3_600_000).contains(&period),
+                    "phases[{i}].producer_period_ms: {period} is not 1..=3600000"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The ScaledObject path, resolved against the repository root.
+    pub fn scaled_object_path(&self) -> PathBuf {
+        if self.scaled_object.is_absolute() {
+            self.scaled_object.clone()
+        } else {
+            repo_root().join(&self.scaled_object)
+        }
+    }
+
+    /// The published run: on the manifests' topic, 1000 ms, producer deleted, 100 ms,
+    /// then 10 s.
+    pub fn published() -> anyhow::Result<Self> {
+        let partitions = manifest_partitions(&repo_root().join("k8s/kafka/topic.yaml"))?;
+        Ok(Self {
+            name: "published".into(),
+            description: format!(
+                "The published run on the manifests' {partitions}-partition topic. The consumer takes \
+                 {PUBLISHED_PROCESSING_MS} ms per event and commits every {PUBLISHED_COMMIT_MS} ms: \
+                 the settings under which {partitions} partitions give 3 replicas at a 100 ms period."
+            ),
+            partitions,
+            start_replicas: 1,
+            scaled_object: default_scaled_object(),
+            consumer: ConsumerModel {
+                processing_ms: PUBLISHED_PROCESSING_MS,
+                commit_interval_ms: PUBLISHED_COMMIT_MS,
+                session_timeout_ms: session(),
+                pod_start_ms: pod_start(),
+                rebalance_pause_ms: rebalance_pause(),
+            },
+            phases: published_phases(),
+        })
+    }
+
+    /// The original manifests: a 3-partition topic and a consumer that processes
+    /// instantly and commits every 5 s (the Java client's default).
+    pub fn original() -> Self {
+        Self {
+            name: "original".into(),
+            description: "The original manifests: topic `event` with 3 partitions, a consumer that processes \
+                          instantly with the Java client's 5 s auto-commit."
+                .into(),
+            partitions: 3,
+            start_replicas: 1,
+            scaled_object: default_scaled_object(),
+            consumer: ConsumerModel {
+                processing_ms: 0,
+                commit_interval_ms: 5000,
+                session_timeout_ms: session(),
+                pod_start_ms: pod_start(),
+                rebalance_pause_ms: rebalance_pause(),
+            },
+            phases: published_phases(),
+        }
+    }
+
+    /// Total length, seconds.
+    pub fn seconds(&self) -> u64 {
+        self.phases.iter().map(|p| p.seconds).sum()
+    }
+}
+
+/// Consumer settings of the `published` scenario (see `docs/lab.md` for how they were
+/// chosen).
+pub const PUBLISHED_PROCESSING_MS: u64 = 250;
+pub const PUBLISHED_COMMIT_MS: u64 = 1000;
+
+fn published_phases() -> Vec<Phase> {
+    vec![
+        Phase {
+            name: "period 1000 ms".into(),
+            seconds: 120,
+            producer_period_ms: Some(1000),
+            published: Some(1),
+        },
+        Phase {
+            name: "producer deleted".into(),
+            seconds: 150,
+            producer_period_ms: None,
+            published: Some(0),
+        },
+        Phase {
+            name: "period 100 ms".into(),
+            seconds: 240,
+            producer_period_ms: Some(100),
+            published: Some(3),
+        },
+        Phase {
+            name: "period 10 s".into(),
+            seconds: 240,
+            producer_period_ms: Some(10_000),
+            published: Some(1),
+        },
+    ]
+}
+
+/// `spec.partitions` of the KafkaTopic manifest at `path`.
+pub fn manifest_partitions(path: &Path) -> anyhow::Result<u32> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let doc: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let partitions = doc
+        .get("spec")
+        .and_then(|s| s.get("partitions"))
+        .and_then(serde_yaml_ng::Value::as_u64)
+        .ok_or_else(|| anyhow::anyhow!("{}: no spec.partitions", path.display()))?;
+    Ok(partitions as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_ins_load() {
+        let published = Scenario::load("published").unwrap();
+        assert_eq!(published.partitions, 10, "from k8s/kafka/topic.yaml");
+        assert_eq!(
+            published
+                .phases
+                .iter()
+                .map(|p| p.published)
+                .collect::<Vec<_>>(),
+            [Some(1), Some(0), Some(3), Some(1)]
+        );
+        assert!(published.seconds() < 15 * 60, "real time under 15 minutes");
+        let original = Scenario::load("original").unwrap();
+        assert_eq!(
+            (original.partitions, original.consumer.commit_interval_ms),
+            (3, 5000)
+        );
+    }
+
+    #[test]
+    fn files_and_errors() {
+        let dir = std::env::temp_dir().join(format!("scenario-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let toml_path = dir.join("s.toml");
+        std::fs::write(
+            &toml_path,
+            "name = 'mine'\npartitions = 4\n[consumer]\nprocessing_ms = 10\ncommit_interval_ms = 500\n[[phases]]\nname = 'fast'\nseconds = 60\nproducer_period_ms = 50\n",
+        )
+        .unwrap();
+        let s = Scenario::load(toml_path.to_str().unwrap()).unwrap();
+        assert_eq!(
+            (
+                s.partitions,
+                s.start_replicas,
+                s.phases[0].producer_period_ms
+            ),
+            (4, 1, Some(50))
+        );
+        let yaml_path = dir.join("s.yaml");
+        std::fs::write(&yaml_path, "name: y\npartitions: 0\nconsumer: {processing_ms: 0, commit_interval_ms: 1}\nphases: [{name: a, seconds: 1}]\n").unwrap();
+        assert!(Scenario::load(yaml_path.to_str().unwrap())
+            .unwrap_err()
+            .to_string()
+            .contains("partitions: 0"));
+        std::fs::write(&yaml_path, "name: y\npartitions: 1\nconsumer: {processing_ms: 0, commit_interval_ms: 1, typo: 1}\nphases: []\n").unwrap();
+        assert!(Scenario::load(yaml_path.to_str().unwrap())
+            .unwrap_err()
+            .to_string()
+            .contains("unknown field `typo`"));
+        let err = Scenario::load("nope").unwrap_err().to_string();
+        assert!(err.starts_with("unknown scenario \"nope\""), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

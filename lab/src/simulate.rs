@@ -1,0 +1,361 @@
+//! `lab simulate`: the scenario in virtual time with a model of the workload, no broker.
+//!
+//! The model, stepped every 10 ms of virtual time:
+//! - the producer sends one event per period to the partition librdkafka's default
+//!   partitioner picks for key `seq` (CRC32 of the key, modulo the partition count);
+//! - each consumer replica takes events from its partitions in turn, spends
+//!   `processing_ms` on each, stores the offset, and commits its stored offsets every
+//!   `commit_interval_ms` (its own timer, at a random phase), and when it loses a
+//!   partition or stops;
+//! - a replica the Deployment gains joins `pod_start_ms` later; every join or leave
+//!   rebalances the group (cooperative-sticky: only partitions that change owner move,
+//!   and each is not consumed for `rebalance_pause_ms`);
+//! - the emulator reads end and committed offsets, as KEDA does, at its own schedule.
+//!
+//! Deterministic for a given seed.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::emulator::{Autoscaler, Controller, Offsets, ScalingSpec};
+use crate::report::timeline::{Sample, Timeline};
+use crate::scenario::Scenario;
+
+/// Virtual time step, ms.
+const STEP: u64 = 10;
+/// Sample interval, ms.
+const SAMPLE: u64 = 1000;
+
+/// The partition librdkafka's default (consistent_random) partitioner picks for `key`.
+pub fn partition_for(key: &str, partitions: u32) -> u32 {
+    crc32fast::hash(key.as_bytes()) % partitions
+}
+
+#[derive(Debug)]
+struct Replica {
+    id: u32,
+    /// Joins the group at this time.
+    joins_at: u64,
+    member: bool,
+    /// The event in progress: (partition, ms left).
+    busy: Option<(usize, u64)>,
+    next_commit: u64,
+    /// Round-robin cursor over partitions.
+    cursor: usize,
+}
+
+struct Partition {
+    end: i64,
+    /// Next offset to process.
+    position: i64,
+    /// Offset after the last processed event.
+    stored: i64,
+    committed: Option<i64>,
+    owner: Option<u32>,
+    /// Not consumed before this time (moving between owners).
+    available_at: u64,
+}
+
+struct World {
+    partitions: Vec<Partition>,
+    replicas: Vec<Replica>,
+    next_id: u32,
+    rng: StdRng,
+}
+
+impl World {
+    fn commit(&mut self, owner: u32) {
+        for p in self
+            .partitions
+            .iter_mut()
+            .filter(|p| p.owner == Some(owner))
+        {
+            if p.committed.is_none_or(|c| c < p.stored) {
+                p.committed = Some(p.stored);
+            }
+        }
+    }
+
+    /// Cooperative-sticky: keep owners within their quota, give the rest to the members
+    /// with room, in order.
+    fn rebalance(&mut self, now: u64, pause: u64) {
+        let members: Vec<u32> = self
+            .replicas
+            .iter()
+            .filter(|r| r.member)
+            .map(|r| r.id)
+            .collect();
+        let n = self.partitions.len();
+        let quota = |i: usize| {
+            if members.is_empty() {
+                0
+            } else {
+                n / members.len() + usize::from(i < n % members.len())
+            }
+        };
+        let mut kept = vec![0usize; members.len()];
+        let mut target: Vec<Option<u32>> = vec![None; n];
+        for (p, partition) in self.partitions.iter().enumerate() {
+            if let Some(i) = partition
+                .owner
+                .and_then(|o| members.iter().position(|m| *m == o))
+            {
+                if kept[i] < quota(i) {
+                    kept[i] += 1;
+                    target[p] = partition.owner;
+                }
+            }
+        }
+        for slot in target.iter_mut().filter(|t| t.is_none()) {
+            if let Some(i) = (0..members.len()).find(|&i| kept[i] < quota(i)) {
+                kept[i] += 1;
+                *slot = Some(members[i]);
+            }
+        }
+        for (p, new_owner) in target.into_iter().enumerate() {
+            let old_owner = self.partitions[p].owner;
+            if old_owner == new_owner {
+                continue;
+            }
+            if let Some(old) = old_owner {
+                // The old owner finishes an event of this partition, then commits it.
+                if let Some(r) = self.replicas.iter_mut().find(|r| r.id == old) {
+                    if r.busy.is_some_and(|(bp, _)| bp == p) {
+                        r.busy = None;
+                        self.partitions[p].stored = self.partitions[p].position;
+                    }
+                }
+                let part = &mut self.partitions[p];
+                if part.committed.is_none_or(|c| c < part.stored) {
+                    part.committed = Some(part.stored);
+                }
+            }
+            let part = &mut self.partitions[p];
+            part.owner = new_owner;
+            // The new owner starts at the committed offset (earliest when none).
+            part.position = part.committed.unwrap_or(0);
+            part.stored = part.position;
+            part.available_at = now + pause;
+        }
+    }
+
+    /// Brings the number of replicas to `wanted`: new ones start, the newest stop.
+    fn reconcile(&mut self, now: u64, wanted: u32, scenario: &Scenario) -> bool {
+        let mut membership_changed = false;
+        while (self.replicas.len() as u32) < wanted {
+            let interval = scenario.consumer.commit_interval_ms.max(STEP);
+            let phase = self.rng.random_range(0..interval);
+            self.replicas.push(Replica {
+                id: self.next_id,
+                joins_at: now + scenario.consumer.pod_start_ms,
+                member: false,
+                busy: None,
+                next_commit: now + scenario.consumer.pod_start_ms + phase,
+                cursor: 0,
+            });
+            self.next_id += 1;
+        }
+        while (self.replicas.len() as u32) > wanted {
+            let leaving = self.replicas.pop().expect("more replicas than wanted");
+            if leaving.member {
+                if let Some((p, _)) = leaving.busy {
+                    let part = &mut self.partitions[p];
+                    part.stored = part.position;
+                }
+                self.commit(leaving.id);
+                for p in self
+                    .partitions
+                    .iter_mut()
+                    .filter(|p| p.owner == Some(leaving.id))
+                {
+                    p.owner = None;
+                }
+                membership_changed = true;
+            }
+        }
+        membership_changed
+    }
+
+    fn consume(&mut self, now: u64, processing: u64) {
+        for r in self.replicas.iter_mut().filter(|r| r.member) {
+            let mut budget = STEP;
+            loop {
+                if let Some((p, left)) = r.busy {
+                    if left > budget {
+                        r.busy = Some((p, left - budget));
+                        break;
+                    }
+                    budget -= left;
+                    r.busy = None;
+                    self.partitions[p].stored = self.partitions[p].position;
+                }
+                let n = self.partitions.len();
+                let next = (0..n).map(|k| (r.cursor + k) % n).find(|&p| {
+                    let part = &self.partitions[p];
+                    part.owner == Some(r.id) && part.available_at <= now && part.position < part.end
+                });
+                let Some(p) = next else { break };
+                r.cursor = (p + 1) % n;
+                self.partitions[p].position += 1;
+                r.busy = Some((p, processing));
+            }
+        }
+    }
+
+    fn offsets(&self) -> Vec<Offsets> {
+        self.partitions
+            .iter()
+            .map(|p| Offsets {
+                end: p.end,
+                committed: p.committed,
+            })
+            .collect()
+    }
+
+    fn running(&self) -> u32 {
+        self.replicas.len() as u32
+    }
+}
+
+/// Runs `scenario` against the emulator configured by `spec`.
+pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
+    let mut timeline = Timeline::new(scenario.clone(), "simulate");
+    let mut autoscaler = Autoscaler::new(spec.clone(), scenario.start_replicas);
+    let mut world = World {
+        partitions: (0..scenario.partitions)
+            .map(|_| Partition {
+                end: 0,
+                position: 0,
+                stored: 0,
+                committed: None,
+                owner: None,
+                available_at: 0,
+            })
+            .collect(),
+        replicas: Vec::new(),
+        next_id: 0,
+        rng: StdRng::seed_from_u64(seed),
+    };
+    world.reconcile(0, scenario.start_replicas, scenario);
+    // Replicas present at the start are already members with their partitions.
+    for r in &mut world.replicas {
+        r.joins_at = 0;
+    }
+
+    let end = scenario.seconds() * 1000;
+    let (mut seq, mut next_send, mut current_phase) = (0u64, 0u64, usize::MAX);
+    let (mut produced_since_sample, mut last_hpa) = (0u64, scenario.start_replicas);
+    let mut now = 0;
+    while now < end {
+        let phase = timeline.phase_at(now as f64 / 1000.0);
+        let period = scenario.phases[phase].producer_period_ms;
+        if phase != current_phase {
+            // A new phase is a new producer pod (or none): it starts a pod start later,
+            // at a random moment within one period, and its sequence starts again.
+            current_phase = phase;
+            seq = 0;
+            let jitter = period.map_or(0, |p| world.rng.random_range(0..p.min(1000)));
+            next_send =
+                now + if now == 0 {
+                    0
+                } else {
+                    scenario.consumer.pod_start_ms
+                } + jitter;
+        }
+        if let Some(period) = period {
+            while next_send <= now {
+                let p = partition_for(&seq.to_string(), scenario.partitions) as usize;
+                world.partitions[p].end += 1;
+                seq += 1;
+                produced_since_sample += 1;
+                next_send += period;
+            }
+        }
+
+        let mut joined = false;
+        for r in world
+            .replicas
+            .iter_mut()
+            .filter(|r| !r.member && r.joins_at <= now)
+        {
+            r.member = true;
+            joined = true;
+        }
+        if joined {
+            world.rebalance(
+                now,
+                if now == 0 {
+                    0
+                } else {
+                    scenario.consumer.rebalance_pause_ms
+                },
+            );
+        }
+        world.consume(now, scenario.consumer.processing_ms);
+        let due: Vec<u32> = world
+            .replicas
+            .iter()
+            .filter(|r| r.member && r.next_commit <= now)
+            .map(|r| r.id)
+            .collect();
+        for id in due {
+            world.commit(id);
+            let r = world
+                .replicas
+                .iter_mut()
+                .find(|r| r.id == id)
+                .expect("replica exists");
+            r.next_commit += scenario.consumer.commit_interval_ms;
+        }
+
+        if autoscaler.next_due() <= now {
+            let offsets = world.offsets();
+            for decision in autoscaler.evaluate(now, &offsets) {
+                if decision.by == Controller::Hpa {
+                    last_hpa = decision.desired;
+                }
+                timeline.decisions.push(decision);
+            }
+            if world.reconcile(now, autoscaler.replicas(), scenario) {
+                world.rebalance(now, scenario.consumer.rebalance_pause_ms);
+            }
+        }
+
+        if now % SAMPLE == 0 {
+            let reading = crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone())
+                .read(&world.offsets());
+            timeline.samples.push(Sample {
+                t: now as f64 / 1000.0,
+                phase,
+                period_ms: period.unwrap_or(0),
+                produced_per_s: produced_since_sample as f64 * 1000.0 / SAMPLE as f64,
+                total_lag: reading.total_lag,
+                metric: reading.metric,
+                active: reading.active,
+                hpa_desired: last_hpa,
+                replicas: autoscaler.replicas(),
+                running: world.running(),
+            });
+            produced_since_sample = 0;
+        }
+        now += STEP;
+    }
+    timeline
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitioner_spreads_sequence_keys_over_all_partitions() {
+        let mut counts = [0u32; 10];
+        for seq in 0..1000 {
+            counts[partition_for(&seq.to_string(), 10) as usize] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| (70..=130).contains(&c)),
+            "{counts:?}"
+        );
+    }
+}
