@@ -86,8 +86,53 @@ pub fn replay(
     speed: u64,
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let _ = (scenario, brokers, speed, out);
-    anyhow::bail!("replay is not available yet")
+    let scenario = Scenario::load(scenario)?;
+    let spec = load_spec(&scenario.scaled_object_path())?;
+    let dir = out_dir(out, &scenario, "replay");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let log = dir.join("replay.log");
+    crate::telemetry::to_file(&log)?;
+    eprintln!(
+        "replaying {} ({} partitions, {} s of scenario time at {speed}x: about {} s); logs in {}",
+        scenario.name,
+        scenario.partitions,
+        scenario.seconds(),
+        scenario.seconds() / speed,
+        log.display()
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (timeline, mut notes) = runtime.block_on(async {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let on_signal = shutdown.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nCtrl-C: stopping the replay and writing what was recorded");
+                on_signal.cancel();
+            }
+        });
+        crate::replay::run(
+            crate::replay::Setup {
+                scenario,
+                spec: spec.clone(),
+                brokers,
+                speed,
+            },
+            shutdown,
+        )
+        .await
+    })?;
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    notes.push(format!(
+        "full logs of the producer and consumers: {}",
+        log.display()
+    ));
+    crate::report::write_all(&timeline, &spec, &notes, &dir)?;
+    print_table(&timeline);
+    println!("reports in {}", dir.display());
+    Ok(())
 }
 
 pub fn lag(
@@ -97,6 +142,23 @@ pub fn lag(
     scaled_object: Option<PathBuf>,
     watch: Option<u64>,
 ) -> anyhow::Result<()> {
-    let _ = (brokers, group, topic, scaled_object, watch);
-    anyhow::bail!("lag is not available yet")
+    let path = scaled_object
+        .unwrap_or_else(|| crate::scenario::repo_root().join("k8s/keda/scaled-object.yaml"));
+    let spec = load_spec(&path)?;
+    let reader = crate::replay::lag::LagReader::connect(
+        brokers,
+        group,
+        topic,
+        std::time::Duration::from_secs(10),
+    )?;
+    let mut scaler = crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone());
+    loop {
+        let offsets = reader.read()?;
+        let mut stdout = std::io::stdout().lock();
+        crate::lag::print(&mut stdout, &spec, &offsets, &mut scaler)?;
+        drop(stdout);
+        let Some(every) = watch else { return Ok(()) };
+        std::thread::sleep(std::time::Duration::from_secs(every.max(1)));
+        println!();
+    }
 }

@@ -9,8 +9,11 @@
 pub mod cli;
 pub mod commands;
 pub mod emulator;
+pub mod lag;
 pub mod plan;
+pub mod replay;
 pub mod report;
 pub mod scaled_object;
 pub mod scenario;
 pub mod simulate;
+pub mod telemetry;

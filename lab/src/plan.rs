@@ -112,3 +112,119 @@ pub fn run(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn published() -> ScalingSpec {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../k8s/keda/scaled-object.yaml");
+        crate::scaled_object::load(&path).unwrap().spec
+    }
+
+    fn lines(
+        trace: &str,
+        replicas: u32,
+        until: Option<f64>,
+    ) -> Vec<(f64, String, i64, bool, u32, u32)> {
+        let samples = parse_trace(trace).unwrap();
+        let mut out = Vec::new();
+        run(published(), &samples, replicas, until, &mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["t"].as_f64().unwrap(),
+                    v["by"].as_str().unwrap().to_owned(),
+                    v["metric"].as_i64().unwrap(),
+                    v["active"].as_bool().unwrap(),
+                    v["desired"].as_u64().unwrap() as u32,
+                    v["replicas"].as_u64().unwrap() as u32,
+                )
+            })
+            .collect()
+    }
+
+    const BURST_THEN_IDLE: &str = r#"
+{"t": 0, "partitions": [{"end": 0, "committed": 0}, {"end": 0, "committed": 0}, {"end": 0, "committed": 0}]}
+{"t": 20, "partitions": [{"end": 30, "committed": 10}, {"end": 30, "committed": 10}, {"end": 30, "committed": 10}]}
+{"t": 100, "partitions": [{"end": 30, "committed": 30}, {"end": 30, "committed": 30}, {"end": 30, "committed": 30}]}
+{"t": 200, "partitions": [{"end": 30, "committed": 30}, {"end": 30, "committed": 30}, {"end": 30, "committed": 30}]}
+"#;
+
+    #[test]
+    fn burst_then_idle_scales_up_down_and_to_zero() {
+        let got = lines(BURST_THEN_IDLE, 1, None);
+        let k = |t: f64, m, a, d, r| (t, "keda".to_owned(), m, a, d, r);
+        let h = |t: f64, m, a, d, r| (t, "hpa".to_owned(), m, a, d, r);
+        let expected = vec![
+            k(0.0, 0, false, 1, 1), // nothing active yet; creation + 0 s is not < 0
+            h(0.0, 0, false, 0, 1), // seeded with 1: the scale-down window holds it
+            h(15.0, 0, false, 0, 1),
+            k(30.0, 15, true, 1, 1), // lag 60 over 3 partitions: 60 / 5 > 3, capped at 15; N -> N is the HPA's
+            h(30.0, 15, true, 3, 3), // ceil(15 / 5) = 3, within max(1 + 4, 2)
+            h(45.0, 15, true, 3, 3), // 15 / (5 x 3) = 1: tolerance
+            k(60.0, 15, true, 3, 3),
+            h(60.0, 15, true, 3, 3),
+            h(75.0, 15, true, 3, 3),
+            k(90.0, 15, true, 3, 3),
+            h(90.0, 15, true, 3, 3),
+            h(105.0, 0, false, 0, 3), // the 3 of t=90 is inside the 30 s window
+            k(120.0, 0, false, 3, 3), // last active 90 + 30 is not < 120
+            h(120.0, 0, false, 0, 1), // window clear; Percent 50 of 3 truncates to 1
+            h(135.0, 0, false, 0, 1), // minReplicas of the HPA is 1
+            k(150.0, 0, false, 0, 0), // 90 + 30 < 150: KEDA scales to zero
+            h(150.0, 0, false, 0, 0), // the HPA does nothing at zero
+            h(165.0, 0, false, 0, 0),
+            k(180.0, 0, false, 0, 0),
+            h(180.0, 0, false, 0, 0),
+            h(195.0, 0, false, 0, 0),
+        ];
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn latest_sample_at_or_before_each_evaluation_and_until() {
+        // Active from t=30 exactly: the KEDA poll at 30 sees it, from zero replicas.
+        let trace = r#"{"t": 0, "partitions": [{"end": 0, "committed": null}]}
+{"t": 30, "partitions": [{"end": 7, "committed": 0}]}"#;
+        let got = lines(trace, 0, Some(30.0));
+        assert_eq!(got[0].1, "keda");
+        assert_eq!(
+            (got[0].2, got[0].3),
+            (1, true),
+            "never committed + latest: lag 1, active"
+        );
+        let at_30: Vec<_> = got.iter().filter(|l| l.0 == 30.0).collect();
+        assert_eq!(at_30.len(), 2, "KEDA then the HPA at 30 s");
+        assert_eq!((at_30[0].1.as_str(), at_30[0].2), ("keda", 7));
+        assert_eq!(
+            (at_30[1].1.as_str(), at_30[1].5),
+            ("hpa", 2),
+            "ceil(7 / 5) = 2"
+        );
+    }
+
+    #[test]
+    fn bad_traces_say_which_line() {
+        for (trace, expected) in [
+            ("", "no samples"),
+            ("{\"t\": 1}", "line 1: missing field `partitions`"),
+            (
+                "{\"t\": 5, \"partitions\": []}\n{\"t\": 4, \"partitions\": []}",
+                "line 2: t=4 goes back in time",
+            ),
+            ("{\"t\": -1, \"partitions\": []}", "line 1: t must be"),
+            (
+                "{\"t\": 0, \"partitions\": [{\"end\": -3, \"committed\": null}]}",
+                "partitions[0].end is negative",
+            ),
+            ("not json", "line 1:"),
+        ] {
+            let err = parse_trace(trace).unwrap_err().to_string();
+            assert!(err.contains(expected), "{expected:?} not in {err:?}");
+        }
+    }
+}

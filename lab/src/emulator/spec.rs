@@ -41,25 +41,6 @@ impl ScalingSpec {
     pub fn hpa_min(&self) -> u32 {
         self.min_replicas.max(1)
     }
-
-    /// Every duration divided by `speed` (for a quick look at a replay).
-    pub fn sped_up(mut self, speed: u64) -> Self {
-        let speed = speed.max(1);
-        let div = |d: Millis| d / speed;
-        self.polling_interval = div(self.polling_interval).max(1);
-        self.cooldown_period = div(self.cooldown_period);
-        self.initial_cooldown_period = div(self.initial_cooldown_period);
-        self.hpa_sync = div(self.hpa_sync).max(1);
-        if let Some(b) = &mut self.behavior {
-            for rules in [&mut b.scale_up, &mut b.scale_down] {
-                rules.stabilization_window = div(rules.stabilization_window);
-                for p in &mut rules.policies {
-                    p.period = div(p.period).max(1);
-                }
-            }
-        }
-        self
-    }
 }
 
 /// The Kafka trigger's metadata, parsed, defaults filled in.

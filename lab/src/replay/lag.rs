@@ -1,0 +1,78 @@
+//! Reading lag the way KEDA's Kafka scaler does: the log-end offset of every partition
+//! (ListOffsets, latest) and the group's committed offsets (OffsetFetch), from a client
+//! that never joins the group.
+
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use crate::emulator::Offsets;
+
+/// A client that reads offsets for one group and topic. Its calls block: use it from a
+/// blocking thread.
+pub struct LagReader {
+    consumer: BaseConsumer,
+    topic: String,
+    partitions: i32,
+    timeout: Duration,
+}
+
+impl LagReader {
+    /// Connects and learns the topic's partition count (fails if the broker does not
+    /// answer within `timeout` or the topic does not exist).
+    pub fn connect(
+        brokers: &str,
+        group: &str,
+        topic: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("client.id", "keda-kafka-lab-lag")
+            .set("log.connection.close", "false")
+            .create()?;
+        let metadata = consumer.fetch_metadata(Some(topic), timeout).map_err(|e| {
+            anyhow::anyhow!("broker {brokers} did not answer within {timeout:?}: {e}")
+        })?;
+        let partitions = match metadata.topics().first() {
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+                t.partitions().len() as i32
+            }
+            _ => anyhow::bail!("topic {topic} does not exist on {brokers}"),
+        };
+        Ok(Self {
+            consumer,
+            topic: topic.to_owned(),
+            partitions,
+            timeout,
+        })
+    }
+
+    pub fn partitions(&self) -> i32 {
+        self.partitions
+    }
+
+    /// End and committed offsets of every partition, in partition order.
+    pub fn read(&self) -> anyhow::Result<Vec<Offsets>> {
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..self.partitions {
+            tpl.add_partition(&self.topic, p);
+        }
+        let committed = self.consumer.committed_offsets(tpl, self.timeout)?;
+        (0..self.partitions)
+            .map(|p| {
+                let (_, end) = self
+                    .consumer
+                    .fetch_watermarks(&self.topic, p, self.timeout)?;
+                let committed = match committed.find_partition(&self.topic, p).map(|e| e.offset()) {
+                    Some(Offset::Offset(n)) => Some(n),
+                    _ => None,
+                };
+                Ok(Offsets { end, committed })
+            })
+            .collect()
+    }
+}

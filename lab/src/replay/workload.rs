@@ -1,0 +1,160 @@
+//! The real workload, in this process: the producer and each consumer replica run the
+//! binaries' library code (`producer::run`, `consumer::run`) as tasks, each replica with
+//! its own Kafka client in the group, each on its own loopback HTTP port. Starting a
+//! replica is a pod starting; stopping one is a SIGTERM (drain, commit, leave).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use common::config::Env;
+use common::kafka::KafkaSettings;
+use common::service::HttpSettings;
+use consumer::config::{ConsumerConfig, OffsetReset};
+use producer::ProducerConfig;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::scenario::ConsumerModel;
+
+const LOOPBACK: HttpSettings = HttpSettings {
+    address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+    port: 0,
+};
+
+struct Running<T> {
+    stop: CancellationToken,
+    task: JoinHandle<anyhow::Result<T>>,
+}
+
+/// The producer (zero or one) and the consumer replicas.
+pub struct Workload {
+    brokers: String,
+    topic: String,
+    group: String,
+    speed: u64,
+    consumer: ConsumerModel,
+    producer: Option<Running<producer::DeliveryReport>>,
+    replicas: Vec<Running<consumer::ConsumeReport>>,
+    stopping: Vec<JoinHandle<anyhow::Result<consumer::ConsumeReport>>>,
+    started: u32,
+}
+
+/// `ms` of scenario time in wall time.
+fn scaled(ms: u64, speed: u64) -> Duration {
+    Duration::from_micros(ms * 1000 / speed)
+}
+
+impl Workload {
+    pub fn new(
+        brokers: &str,
+        topic: &str,
+        group: &str,
+        consumer: ConsumerModel,
+        speed: u64,
+    ) -> Self {
+        Self {
+            brokers: brokers.to_owned(),
+            topic: topic.to_owned(),
+            group: group.to_owned(),
+            speed,
+            consumer,
+            producer: None,
+            replicas: Vec::new(),
+            stopping: Vec::new(),
+            started: 0,
+        }
+    }
+
+    fn settings(&self, client_id: String) -> anyhow::Result<KafkaSettings> {
+        Ok(KafkaSettings::new(
+            self.brokers.clone(),
+            client_id,
+            &Env::default(),
+        )?)
+    }
+
+    /// Replaces the producer (a new pod, as `kubectl edit` makes) or deletes it.
+    pub async fn set_producer(
+        &mut self,
+        period_ms: Option<u64>,
+        generation: usize,
+    ) -> anyhow::Result<()> {
+        if let Some(old) = self.producer.take() {
+            old.stop.cancel();
+            let _ = old.task.await;
+        }
+        let Some(period_ms) = period_ms else {
+            return Ok(());
+        };
+        let source = format!("producer-{generation}");
+        let config = ProducerConfig {
+            topic: self.topic.clone(),
+            kafka: self.settings(format!("lab-{source}"))?,
+            period: scaled(period_ms, self.speed).max(Duration::from_millis(1)),
+            flush_timeout: Duration::from_secs(5),
+            source,
+            ledger: None,
+            http: LOOPBACK,
+        };
+        let listener = TcpListener::bind(LOOPBACK.socket_addr()).await?;
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(producer::run(config, listener, stop.clone()));
+        self.producer = Some(Running { stop, task });
+        Ok(())
+    }
+
+    /// Starts or stops replicas (newest first) until `wanted` run.
+    pub async fn scale_consumers(&mut self, wanted: u32) -> anyhow::Result<()> {
+        while (self.replicas.len() as u32) < wanted {
+            self.started += 1;
+            let instance = format!("consumer-{}", self.started);
+            let c = &self.consumer;
+            let config = ConsumerConfig {
+                topics: vec![self.topic.clone()],
+                kafka: self.settings(format!("lab-{instance}"))?,
+                group_id: self.group.clone(),
+                processing_time: scaled(c.processing_ms, self.speed),
+                commit_interval: scaled(c.commit_interval_ms, self.speed)
+                    .max(Duration::from_millis(1)),
+                // Group timing is the broker's: it does not speed up.
+                session_timeout: Some(Duration::from_millis(c.session_timeout_ms)),
+                offset_reset: OffsetReset::Earliest,
+                close_timeout: Duration::from_secs(10),
+                instance,
+                ledger: None,
+                http: LOOPBACK,
+            };
+            let listener = TcpListener::bind(LOOPBACK.socket_addr()).await?;
+            let stop = CancellationToken::new();
+            let task = tokio::spawn(consumer::run(config, listener, stop.clone()));
+            self.replicas.push(Running { stop, task });
+        }
+        while (self.replicas.len() as u32) > wanted {
+            let leaving = self.replicas.pop().expect("more replicas than wanted");
+            leaving.stop.cancel();
+            self.stopping.push(leaving.task);
+        }
+        self.stopping.retain(|t| !t.is_finished());
+        Ok(())
+    }
+
+    /// Consumers whose task still runs (including those draining).
+    pub fn running(&self) -> u32 {
+        (self
+            .replicas
+            .iter()
+            .filter(|r| !r.task.is_finished())
+            .count()
+            + self.stopping.iter().filter(|t| !t.is_finished()).count()) as u32
+    }
+
+    /// Stops everything and waits for the drains.
+    pub async fn shutdown(mut self) {
+        let _ = self.set_producer(None, 0).await;
+        let _ = self.scale_consumers(0).await;
+        for task in self.stopping {
+            let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
+        }
+    }
+}
