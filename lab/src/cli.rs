@@ -57,6 +57,15 @@ pub enum Command {
         #[arg(long)]
         until: Option<f64>,
     },
+    /// Check the manifests: strict custom resources and the cross-checks no tool does.
+    CheckManifests {
+        /// YAML files (for example the output of `kubectl kustomize k8s`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The Dockerfile whose targets the images must match.
+        #[arg(long, default_value = "Dockerfile")]
+        dockerfile: PathBuf,
+    },
     /// Show a group's lag per partition and what KEDA would decide from it.
     Lag {
         #[arg(long)]

@@ -162,3 +162,31 @@ pub fn lag(
         println!();
     }
 }
+
+pub fn check_manifests(files: &[PathBuf], dockerfile: &Path) -> anyhow::Result<()> {
+    let mut documents = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+        documents.extend(
+            crate::manifests::documents(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+        );
+    }
+    let dockerfile = std::fs::read_to_string(dockerfile)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dockerfile.display()))?;
+    let problems = crate::manifests::check(&documents, Some(&dockerfile));
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    anyhow::ensure!(
+        problems.is_empty(),
+        "{} problem(s) in the manifests",
+        problems.len()
+    );
+    println!(
+        "manifests: {} documents checked, no problems",
+        documents.len()
+    );
+    Ok(())
+}

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod emulator;
 pub mod lag;
+pub mod manifests;
 pub mod plan;
 pub mod replay;
 pub mod report;

@@ -25,6 +25,9 @@ fn main() -> ExitCode {
             speed,
             out,
         } => lab::commands::replay(&scenario, brokers, speed, out),
+        Command::CheckManifests { files, dockerfile } => {
+            lab::commands::check_manifests(&files, &dockerfile)
+        }
         Command::Lag {
             brokers,
             group,

@@ -211,8 +211,8 @@ impl Scenario {
 
 /// Consumer settings of the `published` scenario (see `docs/lab.md` for how they were
 /// chosen).
-pub const PUBLISHED_PROCESSING_MS: u64 = 250;
-pub const PUBLISHED_COMMIT_MS: u64 = 1000;
+pub const PUBLISHED_PROCESSING_MS: u64 = 50;
+pub const PUBLISHED_COMMIT_MS: u64 = 2070;
 
 fn published_phases() -> Vec<Phase> {
     vec![

@@ -25,6 +25,8 @@ use crate::scenario::Scenario;
 const STEP: u64 = 10;
 /// Sample interval, ms.
 const SAMPLE: u64 = 1000;
+/// How long the workload runs before the emulator starts, ms.
+const WARMUP: u64 = 20_000;
 
 /// The partition librdkafka's default (consistent_random) partitioner picks for `key`.
 pub fn partition_for(key: &str, partitions: u32) -> u32 {
@@ -227,7 +229,9 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
                 end: 0,
                 position: 0,
                 stored: 0,
-                committed: None,
+                // Warm start: the demo was already running, so the group has
+                // committed every partition.
+                committed: Some(0),
                 owner: None,
                 available_at: 0,
             })
@@ -242,12 +246,15 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
         r.joins_at = 0;
     }
 
-    let end = scenario.seconds() * 1000;
+    // The world runs WARMUP ms before the emulator starts: the demo was already running
+    // at the first phase's rate, as in the published run.
+    let end = WARMUP + scenario.seconds() * 1000;
     let (mut seq, mut next_send, mut current_phase) = (0u64, 0u64, usize::MAX);
     let (mut produced_since_sample, mut last_hpa) = (0u64, scenario.start_replicas);
-    let mut now = 0;
-    while now < end {
-        let phase = timeline.phase_at(now as f64 / 1000.0);
+    let mut clock = 0;
+    while clock < end {
+        let t = clock.saturating_sub(WARMUP);
+        let phase = timeline.phase_at(t as f64 / 1000.0);
         let period = scenario.phases[phase].producer_period_ms;
         if phase != current_phase {
             // A new phase is a new producer pod (or none): it starts a pod start later,
@@ -255,15 +262,15 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
             current_phase = phase;
             seq = 0;
             let jitter = period.map_or(0, |p| world.rng.random_range(0..p.min(1000)));
-            next_send =
-                now + if now == 0 {
-                    0
-                } else {
-                    scenario.consumer.pod_start_ms
-                } + jitter;
+            let delay = if clock == 0 {
+                0
+            } else {
+                scenario.consumer.pod_start_ms
+            };
+            next_send = clock + delay + jitter;
         }
         if let Some(period) = period {
-            while next_send <= now {
+            while next_send <= clock {
                 let p = partition_for(&seq.to_string(), scenario.partitions) as usize;
                 world.partitions[p].end += 1;
                 seq += 1;
@@ -276,26 +283,24 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
         for r in world
             .replicas
             .iter_mut()
-            .filter(|r| !r.member && r.joins_at <= now)
+            .filter(|r| !r.member && r.joins_at <= clock)
         {
             r.member = true;
             joined = true;
         }
         if joined {
-            world.rebalance(
-                now,
-                if now == 0 {
-                    0
-                } else {
-                    scenario.consumer.rebalance_pause_ms
-                },
-            );
+            let pause = if clock == 0 {
+                0
+            } else {
+                scenario.consumer.rebalance_pause_ms
+            };
+            world.rebalance(clock, pause);
         }
-        world.consume(now, scenario.consumer.processing_ms);
+        world.consume(clock, scenario.consumer.processing_ms);
         let due: Vec<u32> = world
             .replicas
             .iter()
-            .filter(|r| r.member && r.next_commit <= now)
+            .filter(|r| r.member && r.next_commit <= clock)
             .map(|r| r.id)
             .collect();
         for id in due {
@@ -308,24 +313,24 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
             r.next_commit += scenario.consumer.commit_interval_ms;
         }
 
-        if autoscaler.next_due() <= now {
+        if clock >= WARMUP && autoscaler.next_due() <= t {
             let offsets = world.offsets();
-            for decision in autoscaler.evaluate(now, &offsets) {
+            for decision in autoscaler.evaluate(t, &offsets) {
                 if decision.by == Controller::Hpa {
                     last_hpa = decision.desired;
                 }
                 timeline.decisions.push(decision);
             }
-            if world.reconcile(now, autoscaler.replicas(), scenario) {
-                world.rebalance(now, scenario.consumer.rebalance_pause_ms);
+            if world.reconcile(clock, autoscaler.replicas(), scenario) {
+                world.rebalance(clock, scenario.consumer.rebalance_pause_ms);
             }
         }
 
-        if now % SAMPLE == 0 {
+        if clock >= WARMUP && t % SAMPLE == 0 {
             let reading = crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone())
                 .read(&world.offsets());
             timeline.samples.push(Sample {
-                t: now as f64 / 1000.0,
+                t: t as f64 / 1000.0,
                 phase,
                 period_ms: period.unwrap_or(0),
                 produced_per_s: produced_since_sample as f64 * 1000.0 / SAMPLE as f64,
@@ -336,9 +341,11 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
                 replicas: autoscaler.replicas(),
                 running: world.running(),
             });
+        }
+        if t % SAMPLE == 0 {
             produced_since_sample = 0;
         }
-        now += STEP;
+        clock += STEP;
     }
     timeline
 }

@@ -55,6 +55,18 @@ impl LagReader {
         self.partitions
     }
 
+    /// Commits `offsets` for the group, as if it had consumed up to there. The broker
+    /// accepts this only while the group has no members.
+    pub fn commit(&self, offsets: &[i64]) -> anyhow::Result<()> {
+        let mut tpl = TopicPartitionList::new();
+        for (p, offset) in offsets.iter().enumerate() {
+            tpl.add_partition_offset(&self.topic, p as i32, Offset::Offset(*offset))?;
+        }
+        self.consumer
+            .commit(&tpl, rdkafka::consumer::CommitMode::Sync)?;
+        Ok(())
+    }
+
     /// End and committed offsets of every partition, in partition order.
     pub fn read(&self) -> anyhow::Result<Vec<Offsets>> {
         let mut tpl = TopicPartitionList::new();

@@ -27,6 +27,9 @@ use workload::Workload;
 
 /// Scenario time between two samples, ms.
 const SAMPLE_MS: u64 = 1000;
+/// How long the workload runs at the first phase's rate before the clock starts, ms of
+/// scenario time (the published run started from a demo already running).
+const WARMUP_MS: u64 = 20_000;
 /// How long the broker may take to answer before the replay gives up.
 const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -90,13 +93,35 @@ pub async fn run(
     let mut timeline = Timeline::new(scenario.clone(), "replay");
     let mut autoscaler = Autoscaler::new(spec, scenario.start_replicas);
     let mut workload = Workload::new(&brokers, &topic, &group, scenario.consumer.clone(), speed);
+    // Warm start: the demo was already running. The group has committed every partition
+    // and its replicas have joined before the clock starts.
+    {
+        let reader = reader.clone();
+        let zeros = vec![0i64; reader.partitions() as usize];
+        tokio::task::spawn_blocking(move || reader.commit(&zeros)).await??;
+    }
     workload.scale_consumers(scenario.start_replicas).await?;
+    eprintln!(
+        "waiting for {} consumer replica(s) to join group {group}...",
+        scenario.start_replicas
+    );
+    workload.wait_ready(Duration::from_secs(60)).await?;
+    workload
+        .set_producer(scenario.phases[0].producer_period_ms, 0)
+        .await?;
+    let warmup = Duration::from_micros(WARMUP_MS * 1000 / speed);
+    eprintln!("warming up for {warmup:?} at the first phase's rate before the clock starts...");
+    tokio::select! {
+        _ = shutdown.cancelled() => {}
+        _ = tokio::time::sleep(warmup) => {}
+    }
     let mut live = LiveView::new(scenario.seconds() as f64);
     let end_ms = scenario.seconds() * 1000;
     let started = Instant::now();
     let scenario_now = || (started.elapsed().as_micros() as u64 * speed / 1000).min(end_ms);
+    // Phase 0's producer already runs (warm-up).
     let (mut current_phase, mut next_sample, mut last_hpa) =
-        (usize::MAX, 0u64, scenario.start_replicas);
+        (0usize, 0u64, scenario.start_replicas);
     let mut produced_at_sample: Option<(u64, i64)> = None;
 
     let result: anyhow::Result<()> = async {

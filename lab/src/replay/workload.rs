@@ -25,6 +25,8 @@ const LOOPBACK: HttpSettings = HttpSettings {
 struct Running<T> {
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<T>>,
+    /// Where its health routes answer.
+    address: std::net::SocketAddr,
 }
 
 /// The producer (zero or one) and the consumer replicas.
@@ -98,9 +100,14 @@ impl Workload {
             http: LOOPBACK,
         };
         let listener = TcpListener::bind(LOOPBACK.socket_addr()).await?;
+        let address = listener.local_addr()?;
         let stop = CancellationToken::new();
         let task = tokio::spawn(producer::run(config, listener, stop.clone()));
-        self.producer = Some(Running { stop, task });
+        self.producer = Some(Running {
+            stop,
+            task,
+            address,
+        });
         Ok(())
     }
 
@@ -126,9 +133,14 @@ impl Workload {
                 http: LOOPBACK,
             };
             let listener = TcpListener::bind(LOOPBACK.socket_addr()).await?;
+            let address = listener.local_addr()?;
             let stop = CancellationToken::new();
             let task = tokio::spawn(consumer::run(config, listener, stop.clone()));
-            self.replicas.push(Running { stop, task });
+            self.replicas.push(Running {
+                stop,
+                task,
+                address,
+            });
         }
         while (self.replicas.len() as u32) > wanted {
             let leaving = self.replicas.pop().expect("more replicas than wanted");
@@ -136,6 +148,21 @@ impl Workload {
             self.stopping.push(leaving.task);
         }
         self.stopping.retain(|t| !t.is_finished());
+        Ok(())
+    }
+
+    /// Waits until every replica answers 200 on /health/ready (it has joined the group).
+    pub async fn wait_ready(&self, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        for replica in &self.replicas {
+            while !ready(replica.address).await {
+                anyhow::ensure!(
+                    tokio::time::Instant::now() < deadline,
+                    "consumer replicas did not join the group within {timeout:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
         Ok(())
     }
 
@@ -157,4 +184,22 @@ impl Workload {
             let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
         }
     }
+}
+
+/// Whether the service at `address` answers 200 on `/health/ready`.
+async fn ready(address: std::net::SocketAddr) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(b"GET /health/ready HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        Ok::<bool, std::io::Error>(head.ends_with(b"200"))
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), attempt).await,
+        Ok(Ok(true))
+    )
 }

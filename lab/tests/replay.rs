@@ -1,0 +1,129 @@
+//! `lab replay` against the embedded broker: replicas follow lag up and down, and Ctrl-C
+//! still leaves reports.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lab-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// (phase, total_lag, replicas) per sample of a timeline.csv.
+fn timeline(dir: &Path) -> Vec<(usize, i64, u32)> {
+    let csv = std::fs::read_to_string(dir.join("timeline.csv")).unwrap();
+    csv.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            (
+                f[1].parse().unwrap(),
+                f[5].parse().unwrap(),
+                f[9].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn replicas_follow_lag_up_and_down() {
+    let dir = temp_dir("replay");
+    let scenario = dir.join("up-down.toml");
+    // One replica handles 1000/400 = 2.5 events/s; the producer sends 10/s.
+    std::fs::write(
+        &scenario,
+        r#"name = "up-down"
+partitions = 4
+[consumer]
+processing_ms = 400
+commit_interval_ms = 500
+[[phases]]
+name = "busy"
+seconds = 120
+producer_period_ms = 100
+[[phases]]
+name = "idle"
+seconds = 180
+"#,
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args([
+            "replay",
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--speed",
+            "4",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    eprintln!(
+        "replay took {:?}\n{}",
+        started.elapsed(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let samples = timeline(&dir);
+    let busy: Vec<_> = samples.iter().filter(|s| s.0 == 0).collect();
+    let idle: Vec<_> = samples.iter().filter(|s| s.0 == 1).collect();
+    let max_lag = busy.iter().map(|s| s.1).max().unwrap();
+    let max_replicas = busy.iter().map(|s| s.2).max().unwrap();
+    assert!(
+        max_lag > 20,
+        "the producer outpaces one replica: lag {max_lag}"
+    );
+    assert!(
+        max_replicas >= 3,
+        "lag drives the HPA up (partition cap 4): {max_replicas}"
+    );
+    let last = idle.last().unwrap();
+    assert_eq!(
+        (last.1, last.2),
+        (0, 0),
+        "lag drained and KEDA scaled to zero: {last:?}"
+    );
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("## busy") && summary.contains("## idle"),
+        "{summary}"
+    );
+    assert!(dir.join("chart.png").exists() && dir.join("replay.log").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_still_writes_reports() {
+    let dir = temp_dir("interrupt");
+    let child = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args(["replay", "--speed", "20", "--out", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(12));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let stopped = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stopped.elapsed() < Duration::from_secs(30),
+        "stopped in {:?}",
+        stopped.elapsed()
+    );
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("**Interrupted**"), "{summary}");
+    assert!(timeline(&dir).len() > 5, "what was recorded is kept");
+    std::fs::remove_dir_all(dir).unwrap();
+}
