@@ -23,6 +23,9 @@ pub struct Entry {
     pub offset: i64,
     /// Who wrote the line: the producer's or the consumer's instance id.
     pub by: String,
+    /// When the line was written, ms since the Unix epoch (set by [`Ledger::record`]).
+    #[serde(default)]
+    pub at: u64,
 }
 
 /// A ledger file, or nothing when none is configured.
@@ -48,7 +51,11 @@ impl Ledger {
         let Some(file) = &self.file else {
             return Ok(());
         };
-        let mut line = serde_json::to_vec(entry)?;
+        let stamped = Entry {
+            at: crate::event::now_millis(),
+            ..entry.clone()
+        };
+        let mut line = serde_json::to_vec(&stamped)?;
         line.push(b'\n');
         file.lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -88,12 +95,18 @@ mod tests {
             partition: 1,
             offset: 9,
             by: "c".into(),
+            at: 0,
         };
         ledger.record(&entry).unwrap();
         ledger.record(&entry).unwrap();
         Ledger::default().record(&entry).unwrap();
         let all = read_all([path, dir.join("missing")]).unwrap();
-        assert_eq!(all, vec![entry.clone(), entry]);
+        assert_eq!(all.len(), 2);
+        assert!(
+            all.iter()
+                .all(|e| e.at > 0 && Entry { at: 0, ..e.clone() } == entry),
+            "stamped: {all:?}"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

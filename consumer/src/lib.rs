@@ -80,6 +80,10 @@ fn client_defaults(config: &ConsumerConfig) -> Vec<(&'static str, String)> {
         ("partition.assignment.strategy", "cooperative-sticky".into()),
         ("auto.offset.reset", config.offset_reset.as_str().into()),
         ("statistics.interval.ms", "5000".into()),
+        // KEDA counts every event not yet committed as lag, so time an event waits in a
+        // fetch is lag too. librdkafka's default (500 ms) is also how long the embedded
+        // broker holds an empty fetch, even when data arrives meanwhile.
+        ("fetch.wait.max.ms", "100".into()),
     ];
     if let Some(session) = config.session_timeout {
         defaults.push(("session.timeout.ms", session.as_millis().to_string()));
@@ -177,6 +181,7 @@ async fn handle(
                 partition: message.partition(),
                 offset: message.offset(),
                 by: config.instance.clone(),
+                at: 0,
             };
             if let Err(err) = ledger.record(&entry) {
                 tracing::error!(error = %err, "cannot write the ledger");

@@ -39,9 +39,12 @@ pub enum Command {
         /// Where the reports go (default lab-out/<scenario>-simulate).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Seed of the model's randomness (commit timer phases).
+        /// Seed of the model's randomness (commit timer phases, producer start).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also run seeds 1..=N and print how often each phase ends at each count.
+        #[arg(long)]
+        seeds: Option<u64>,
     },
     /// Replay a recorded lag trace through the emulator; one JSON line per evaluation.
     Plan {

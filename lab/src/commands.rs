@@ -41,7 +41,12 @@ pub fn print_table(timeline: &crate::report::timeline::Timeline) {
     }
 }
 
-pub fn simulate(scenario: &str, out: Option<PathBuf>, seed: u64) -> anyhow::Result<()> {
+pub fn simulate(
+    scenario: &str,
+    out: Option<PathBuf>,
+    seed: u64,
+    seeds: Option<u64>,
+) -> anyhow::Result<()> {
     let scenario = Scenario::load(scenario)?;
     let spec = load_spec(&scenario.scaled_object_path())?;
     let started = Instant::now();
@@ -65,7 +70,42 @@ pub fn simulate(scenario: &str, out: Option<PathBuf>, seed: u64) -> anyhow::Resu
         took.as_secs_f64(),
         dir.display()
     );
+    if let Some(n) = seeds {
+        print_robustness(&scenario, &spec, n);
+    }
     Ok(())
+}
+
+/// How often each phase settles at each replica count over seeds 1..=n.
+fn print_robustness(scenario: &Scenario, spec: &ScalingSpec, n: u64) {
+    let mut counts = vec![std::collections::BTreeMap::<u32, u64>::new(); scenario.phases.len()];
+    let mut exact = 0;
+    for seed in 1..=n {
+        let timeline = crate::simulate::run(scenario, spec, seed);
+        let mut all = true;
+        for (i, phase) in scenario.phases.iter().enumerate() {
+            let settled = timeline.outcome(i).map(|o| o.settled);
+            if let Some(settled) = settled {
+                *counts[i].entry(settled).or_default() += 1;
+            }
+            all &= phase.published.is_none() || phase.published == settled;
+        }
+        exact += u64::from(all);
+    }
+    println!("over seeds 1..={n}:");
+    for (phase, counts) in scenario.phases.iter().zip(&counts) {
+        let spread: Vec<String> = counts
+            .iter()
+            .map(|(r, c)| format!("{r} replica(s) x{c}"))
+            .collect();
+        println!(
+            "  {:<20} published {:>2}: {}",
+            phase.name,
+            phase.published.map_or("-".into(), |p| p.to_string()),
+            spread.join(", ")
+        );
+    }
+    println!("  every phase as published: {exact}/{n}");
 }
 
 pub fn plan(

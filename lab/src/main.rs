@@ -12,7 +12,8 @@ fn main() -> ExitCode {
             scenario,
             out,
             seed,
-        } => lab::commands::simulate(&scenario, out, seed),
+            seeds,
+        } => lab::commands::simulate(&scenario, out, seed, seeds),
         Command::Plan {
             scaled_object,
             trace,

@@ -54,22 +54,24 @@ pub struct ConsumerModel {
     /// Group session timeout (`kafka.session.timeout`), ms.
     #[serde(default = "session")]
     pub session_timeout_ms: u64,
-    /// `lab simulate`: from a replica being asked for to it joining the group, ms.
+    /// From a replica being asked for to its consumer starting, ms: each new replica
+    /// waits a random 0.5x..1.5x of this (pods do not start in lockstep).
     #[serde(default = "pod_start")]
     pub pod_start_ms: u64,
-    /// `lab simulate`: how long a partition that changes owner is not consumed, ms
-    /// (the embedded broker's rebalances take about session timeout - 1 s).
-    #[serde(default = "rebalance_pause")]
-    pub rebalance_pause_ms: u64,
+    /// `lab simulate`: one round of the group protocol, ms (the embedded broker's take
+    /// about session timeout - 1 s). A join costs two rounds (cooperative rebalancing),
+    /// a leave one; meanwhile the group's commits fail and moving partitions wait.
+    #[serde(default = "rebalance_round")]
+    pub rebalance_round_ms: u64,
 }
 
 fn session() -> u64 {
     6000
 }
 fn pod_start() -> u64 {
-    1000
+    2000
 }
-fn rebalance_pause() -> u64 {
+fn rebalance_round() -> u64 {
     5000
 }
 
@@ -175,7 +177,7 @@ impl Scenario {
                 commit_interval_ms: PUBLISHED_COMMIT_MS,
                 session_timeout_ms: session(),
                 pod_start_ms: pod_start(),
-                rebalance_pause_ms: rebalance_pause(),
+                rebalance_round_ms: rebalance_round(),
             },
             phases: published_phases(),
         })
@@ -197,7 +199,7 @@ impl Scenario {
                 commit_interval_ms: 5000,
                 session_timeout_ms: session(),
                 pod_start_ms: pod_start(),
-                rebalance_pause_ms: rebalance_pause(),
+                rebalance_round_ms: rebalance_round(),
             },
             phases: published_phases(),
         }

@@ -7,9 +7,12 @@
 //!   `processing_ms` on each, stores the offset, and commits its stored offsets every
 //!   `commit_interval_ms` (its own timer, at a random phase), and when it loses a
 //!   partition or stops;
-//! - a replica the Deployment gains joins `pod_start_ms` later; every join or leave
-//!   rebalances the group (cooperative-sticky: only partitions that change owner move,
-//!   and each is not consumed for `rebalance_pause_ms`);
+//! - a replica the Deployment gains starts a random 0.5x..1.5x `pod_start_ms` later,
+//!   and its commit timer runs from its start (as librdkafka's does);
+//! - every join or leave rebalances the group (cooperative-sticky: only partitions that
+//!   change owner move); a join takes two rounds of `rebalance_round_ms`, a leave one;
+//!   until it is over the group's commits fail (RebalanceInProgress) and moving
+//!   partitions are not consumed; a partition's new owner starts at its committed offset;
 //! - the emulator reads end and committed offsets, as KEDA does, at its own schedule.
 //!
 //! Deterministic for a given seed.
@@ -59,6 +62,8 @@ struct Partition {
 }
 
 struct World {
+    /// The group's commits fail until then (a rebalance is in progress).
+    rebalancing_until: u64,
     partitions: Vec<Partition>,
     replicas: Vec<Replica>,
     next_id: u32,
@@ -66,7 +71,10 @@ struct World {
 }
 
 impl World {
-    fn commit(&mut self, owner: u32) {
+    fn commit(&mut self, now: u64, owner: u32) {
+        if now < self.rebalancing_until {
+            return;
+        }
         for p in self
             .partitions
             .iter_mut()
@@ -80,7 +88,8 @@ impl World {
 
     /// Cooperative-sticky: keep owners within their quota, give the rest to the members
     /// with room, in order.
-    fn rebalance(&mut self, now: u64, pause: u64) {
+    fn rebalance(&mut self, now: u64, duration: u64) {
+        self.rebalancing_until = self.rebalancing_until.max(now + duration);
         let members: Vec<u32> = self
             .replicas
             .iter()
@@ -127,17 +136,15 @@ impl World {
                         self.partitions[p].stored = self.partitions[p].position;
                     }
                 }
-                let part = &mut self.partitions[p];
-                if part.committed.is_none_or(|c| c < part.stored) {
-                    part.committed = Some(part.stored);
-                }
+                // Its commit on revoke happens mid-rebalance and fails: the new owner
+                // reads again from the last committed offset.
             }
             let part = &mut self.partitions[p];
             part.owner = new_owner;
             // The new owner starts at the committed offset (earliest when none).
             part.position = part.committed.unwrap_or(0);
             part.stored = part.position;
-            part.available_at = now + pause;
+            part.available_at = self.rebalancing_until;
         }
     }
 
@@ -145,14 +152,18 @@ impl World {
     fn reconcile(&mut self, now: u64, wanted: u32, scenario: &Scenario) -> bool {
         let mut membership_changed = false;
         while (self.replicas.len() as u32) < wanted {
-            let interval = scenario.consumer.commit_interval_ms.max(STEP);
-            let phase = self.rng.random_range(0..interval);
+            let pod_start = scenario.consumer.pod_start_ms;
+            let starts_at = now
+                + self
+                    .rng
+                    .random_range(pod_start / 2..=pod_start + pod_start / 2);
             self.replicas.push(Replica {
                 id: self.next_id,
-                joins_at: now + scenario.consumer.pod_start_ms,
+                joins_at: starts_at,
                 member: false,
                 busy: None,
-                next_commit: now + scenario.consumer.pod_start_ms + phase,
+                // librdkafka starts the auto-commit timer when the client is created.
+                next_commit: starts_at + scenario.consumer.commit_interval_ms,
                 cursor: 0,
             });
             self.next_id += 1;
@@ -164,7 +175,10 @@ impl World {
                     let part = &mut self.partitions[p];
                     part.stored = part.position;
                 }
-                self.commit(leaving.id);
+                // Its last commit comes before it leaves: it succeeds.
+                let until = std::mem::take(&mut self.rebalancing_until);
+                self.commit(now, leaving.id);
+                self.rebalancing_until = until;
                 for p in self
                     .partitions
                     .iter_mut()
@@ -224,6 +238,7 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
     let mut timeline = Timeline::new(scenario.clone(), "simulate");
     let mut autoscaler = Autoscaler::new(spec.clone(), scenario.start_replicas);
     let mut world = World {
+        rebalancing_until: 0,
         partitions: (0..scenario.partitions)
             .map(|_| Partition {
                 end: 0,
@@ -289,12 +304,14 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
             joined = true;
         }
         if joined {
-            let pause = if clock == 0 {
+            // A join: two rounds of the cooperative protocol (none for the replicas that
+            // were already running at the start).
+            let duration = if clock == 0 {
                 0
             } else {
-                scenario.consumer.rebalance_pause_ms
+                2 * scenario.consumer.rebalance_round_ms
             };
-            world.rebalance(clock, pause);
+            world.rebalance(clock, duration);
         }
         world.consume(clock, scenario.consumer.processing_ms);
         let due: Vec<u32> = world
@@ -304,7 +321,7 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
             .map(|r| r.id)
             .collect();
         for id in due {
-            world.commit(id);
+            world.commit(clock, id);
             let r = world
                 .replicas
                 .iter_mut()
@@ -322,7 +339,8 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
                 timeline.decisions.push(decision);
             }
             if world.reconcile(clock, autoscaler.replicas(), scenario) {
-                world.rebalance(clock, scenario.consumer.rebalance_pause_ms);
+                // A leave: one round.
+                world.rebalance(clock, scenario.consumer.rebalance_round_ms);
             }
         }
 

@@ -138,6 +138,7 @@ impl Sender {
                     partition: delivery.partition,
                     offset: delivery.offset,
                     by: self.source.clone(),
+                    at: 0,
                 };
                 if let Err(err) = self.ledger.record(&entry) {
                     tracing::error!(seq, error = %err, "cannot write the ledger");

@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod brokers;
+pub mod group;
 pub mod topic;
 
 pub use app::{assignment, App, Binary};

@@ -92,7 +92,14 @@ pub async fn run(
 
     let mut timeline = Timeline::new(scenario.clone(), "replay");
     let mut autoscaler = Autoscaler::new(spec, scenario.start_replicas);
-    let mut workload = Workload::new(&brokers, &topic, &group, scenario.consumer.clone(), speed);
+    let mut workload = Workload::new(
+        &brokers,
+        &topic,
+        &group,
+        scenario.consumer.clone(),
+        speed,
+        scenario.start_replicas,
+    );
     // Warm start: the demo was already running. The group has committed every partition
     // and its replicas have joined before the clock starts.
     {

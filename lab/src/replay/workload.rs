@@ -40,6 +40,8 @@ pub struct Workload {
     replicas: Vec<Running<consumer::ConsumeReport>>,
     stopping: Vec<JoinHandle<anyhow::Result<consumer::ConsumeReport>>>,
     started: u32,
+    /// Replicas running when the scenario starts (no pod start delay for them).
+    initial: u32,
 }
 
 /// `ms` of scenario time in wall time.
@@ -54,6 +56,7 @@ impl Workload {
         group: &str,
         consumer: ConsumerModel,
         speed: u64,
+        initial: u32,
     ) -> Self {
         Self {
             brokers: brokers.to_owned(),
@@ -65,6 +68,7 @@ impl Workload {
             replicas: Vec::new(),
             stopping: Vec::new(),
             started: 0,
+            initial,
         }
     }
 
@@ -135,7 +139,25 @@ impl Workload {
             let listener = TcpListener::bind(LOOPBACK.socket_addr()).await?;
             let address = listener.local_addr()?;
             let stop = CancellationToken::new();
-            let task = tokio::spawn(consumer::run(config, listener, stop.clone()));
+            // Pods do not start in lockstep: each new replica waits 0.5x..1.5x the pod
+            // start time (the replicas present at the start are already running).
+            let delay = if self.started <= self.initial {
+                Duration::ZERO
+            } else {
+                let pod_start = self.consumer.pod_start_ms;
+                scaled(
+                    rand::random_range(pod_start / 2..=pod_start + pod_start / 2),
+                    self.speed,
+                )
+            };
+            let token = stop.clone();
+            let task = tokio::spawn(async move {
+                tokio::select! {
+                    _ = token.cancelled() => return Ok(consumer::ConsumeReport::default()),
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                consumer::run(config, listener, token).await
+            });
             self.replicas.push(Running {
                 stop,
                 task,
