@@ -94,6 +94,34 @@ fn client_defaults(config: &ConsumerConfig) -> Vec<(&'static str, String)> {
     defaults
 }
 
+/// HELP texts for `/metrics`.
+fn describe_metrics() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!("events_consumed_total", "Events processed (offset stored).");
+    describe_counter!(
+        "events_malformed_total",
+        "Records skipped as malformed (offset stored), by reason."
+    );
+    describe_counter!("consumer_errors_total", "Errors receiving from Kafka.");
+    describe_counter!(
+        "consumer_rebalances_total",
+        "Rebalance callbacks, by kind (assign or revoke)."
+    );
+    describe_gauge!(
+        "consumer_assigned_partitions",
+        "Partitions assigned to this replica."
+    );
+    describe_gauge!(
+        "consumer_lag",
+        "Per-partition lag librdkafka reports for an assigned partition (messages)."
+    );
+    describe_histogram!(
+        "consumer_processing_seconds",
+        Unit::Seconds,
+        "Time to process one event."
+    );
+}
+
 /// Runs one consumer replica until `shutdown` is cancelled, then drains and reports.
 pub async fn run(
     config: ConsumerConfig,
@@ -102,6 +130,7 @@ pub async fn run(
 ) -> anyhow::Result<ConsumeReport> {
     // Install the recorder before any task records a metric.
     http::prometheus();
+    describe_metrics();
     tracing::info!(
         topics = %config.topics.join(","),
         group = %config.group_id,

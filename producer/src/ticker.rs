@@ -28,7 +28,7 @@ pub async fn run(
     // Gauges idle for a minute leave /metrics: refresh even when ticks are rare.
     let every = Duration::from_secs(10);
     let mut refresh = tokio::time::interval_at(Instant::now() + every, every);
-    metrics::gauge!("producer_period_ms").set(current.as_millis() as f64);
+    metrics::gauge!("producer_period_seconds").set(current.as_secs_f64());
     loop {
         tokio::select! {
             biased;
@@ -40,7 +40,7 @@ pub async fn run(
                 let new = *period.borrow_and_update();
                 tracing::info!(from_ms = current.as_millis() as u64, to_ms = new.as_millis() as u64, "period changed");
                 current = new;
-                metrics::gauge!("producer_period_ms").set(current.as_millis() as f64);
+                metrics::gauge!("producer_period_seconds").set(current.as_secs_f64());
                 ticks = schedule((last_tick + new).max(Instant::now()), new);
             }
             tick = ticks.tick() => {
@@ -48,7 +48,7 @@ pub async fn run(
                 send_one(&sender, &deliveries);
             }
             _ = refresh.tick() => {
-                metrics::gauge!("producer_period_ms").set(current.as_millis() as f64);
+                metrics::gauge!("producer_period_seconds").set(current.as_secs_f64());
             }
         }
     }

@@ -166,7 +166,14 @@ fn burst_sends_the_requested_count_and_stats_add_up() {
         metrics.contains("events_produced_total{outcome=\"delivered\"} 5001"),
         "{metrics}"
     );
-    assert!(metrics.contains("producer_period_ms 3600000"), "{metrics}");
+    assert!(
+        metrics.contains("producer_period_seconds 3600"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("# HELP events_produced_total"),
+        "{metrics}"
+    );
     assert!(producer.terminate(Duration::from_secs(15)).0.success());
     let records = read_events(
         broker.bootstrap(),

@@ -87,7 +87,12 @@ pub fn svg(timeline: &Timeline) -> String {
             .chain(panel.reference.iter().map(|r| r.2))
             .fold(0.0f64, f64::max)
             .max(1.0);
-        let scale_max = nice_ceiling(max);
+        // Counts (the step panel) get whole-number ticks: a multiple of 4.
+        let scale_max = if panel.step {
+            (max / 4.0).ceil() * 4.0
+        } else {
+            nice_ceiling(max)
+        };
         let y = |v: f64| top + PANEL - PANEL * (v / scale_max);
         let _ = writeln!(
             out,
