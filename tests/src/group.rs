@@ -20,7 +20,8 @@ pub struct Setup {
 }
 
 impl Setup {
-    pub fn new() -> Self {
+    /// A fresh topic (on the shared Tansu) and group, and a folder for the ledgers.
+    pub fn start() -> Self {
         let tansu = Tansu::shared();
         let topic = unique("event");
         tansu.create_topic(&topic, PARTITIONS);

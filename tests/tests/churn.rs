@@ -30,7 +30,7 @@ struct Churn {
 
 /// Runs the schedule; `kill(n)` says whether the n-th removal is a SIGKILL.
 fn churn(kill: impl Fn(usize) -> bool) -> Churn {
-    let setup = Setup::new();
+    let setup = Setup::start();
     let mut producer = setup.producer(PERIOD_MS);
     let mut consumers: Vec<App> = Vec::new();
     let mut names: Vec<String> = Vec::new();

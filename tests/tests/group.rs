@@ -10,7 +10,7 @@ use harness::{assignment, App};
 
 #[test]
 fn three_consumers_split_partitions_and_consume_every_event() {
-    let setup = Setup::new();
+    let setup = Setup::start();
     let names = ["c1", "c2", "c3"];
     let consumers: Vec<App> = names.iter().map(|n| setup.consumer(n)).collect();
     let took = wait_for_split(
@@ -53,7 +53,7 @@ fn three_consumers_split_partitions_and_consume_every_event() {
 
 #[test]
 fn sigterm_hands_partitions_over_with_nothing_lost() {
-    let setup = Setup::new();
+    let setup = Setup::start();
     let names = ["c1", "c2"];
     let mut c1 = setup.consumer("c1");
     let c2 = setup.consumer("c2");
