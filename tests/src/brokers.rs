@@ -38,7 +38,8 @@ impl Tansu {
         path
     }
 
-    fn start() -> Tansu {
+    /// A new Tansu process (lives as long as this test process).
+    pub fn start() -> Tansu {
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
         let binary = Self::binary();

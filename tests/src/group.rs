@@ -22,7 +22,10 @@ pub struct Setup {
 impl Setup {
     /// A fresh topic (on the shared Tansu) and group, and a folder for the ledgers.
     pub fn start() -> Self {
-        let tansu = Tansu::shared();
+        Self::on(Tansu::shared())
+    }
+
+    fn on(tansu: &'static Tansu) -> Self {
         let topic = unique("event");
         tansu.create_topic(&topic, PARTITIONS);
         let dir = std::env::temp_dir().join(unique("ledgers"));

@@ -119,8 +119,11 @@ fn pauses(consumed: &[Entry], produced: &[Entry]) -> (u64, u64) {
     (max, p99)
 }
 
+/// Both runs in one test, one after the other: run side by side on two cores, the
+/// SIGTERM run's last replicas were seen waiting over a minute for Tansu to assign them
+/// partitions after the group had gone empty.
 #[test]
-fn sigterm_churn_loses_nothing_and_duplicates_nothing() {
+fn churn_loses_nothing_sigterm_duplicates_nothing_sigkill_at_most_one_commit_interval() {
     let r = churn(|_| false);
     eprintln!(
         "SIGTERM churn {SCHEDULE:?}: {} delivered, lost 0, {} duplicates; partitions that kept their owner stalled at most {} ms (p99 {} ms)",
@@ -128,10 +131,7 @@ fn sigterm_churn_loses_nothing_and_duplicates_nothing() {
     );
     assert!(r.delivered >= 2500, "about 60 s at 20 ms: {}", r.delivered);
     assert_eq!(r.duplicates, 0, "SIGTERM commits before leaving");
-}
 
-#[test]
-fn sigkill_churn_loses_nothing_and_duplicates_at_most_one_commit_interval() {
     // Every other removal is a SIGKILL.
     let r = churn(|n| n % 2 == 1);
     eprintln!(
