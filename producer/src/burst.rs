@@ -14,6 +14,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::sender::{is_queue_full, Sender, Verbosity};
 
+/// A burst keeps at most this many events in librdkafka's queue (bounded at 20000 in the
+/// producer's settings), leaving room for the periodic events: a tick never finds the
+/// queue full because of a burst.
+const MAX_IN_FLIGHT: i32 = 19_000;
+
 /// Sends events `first_seq .. first_seq + count`.
 pub async fn run(sender: Arc<Sender>, first_seq: u64, count: u64, shutdown: CancellationToken) {
     let started = Instant::now();
@@ -24,6 +29,14 @@ pub async fn run(sender: Arc<Sender>, first_seq: u64, count: u64, shutdown: Canc
             break;
         }
         let event = sender.event(seq);
+        while rdkafka::producer::Producer::in_flight_count(sender.producer()) >= MAX_IN_FLIGHT {
+            if open.next().await.is_none() {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            if shutdown.is_cancelled() {
+                break 'events;
+            }
+        }
         loop {
             match sender.try_send(&event) {
                 Ok(delivery) => {
