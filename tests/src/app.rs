@@ -221,3 +221,26 @@ pub fn assignment(consumer: &App) -> std::collections::BTreeSet<i32> {
         .filter_map(|part| part.parse().ok())
         .collect()
 }
+
+/// A consumer replica as the tests run it: in `group`, on `topic`, writing its ledger to
+/// `ledger`, with a 6 s session timeout (the shortest both test brokers accept; Tansu
+/// holds a first JoinGroup for half of it).
+pub fn start_consumer(
+    name: &str,
+    brokers: &str,
+    topic: &str,
+    group: &str,
+    ledger: &std::path::Path,
+) -> App {
+    App::start(
+        Binary::Consumer,
+        name,
+        &[
+            ("kafka.brokers", brokers.to_owned()),
+            ("kafka.topics", topic.to_owned()),
+            ("kafka.groupId", group.to_owned()),
+            ("kafka.session.timeout", "6000".into()),
+            ("ledger.file", ledger.display().to_string()),
+        ],
+    )
+}

@@ -43,17 +43,12 @@ impl Setup {
     }
 
     pub fn consumer(&self, name: &str) -> App {
-        App::start(
-            Binary::Consumer,
+        crate::start_consumer(
             name,
-            &[
-                ("kafka.brokers", self.tansu.bootstrap().to_owned()),
-                ("kafka.topics", self.topic.clone()),
-                ("kafka.groupId", self.group.clone()),
-                // Tansu holds the first JoinGroup for session.timeout/2.
-                ("kafka.session.timeout", "6000".into()),
-                ("ledger.file", self.ledger(name).display().to_string()),
-            ],
+            self.tansu.bootstrap(),
+            &self.topic,
+            &self.group,
+            &self.ledger(name),
         )
     }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::ledger::read_all;
 
-use harness::{free_port, read_events, unique, wait_for, App, Binary, MockBroker};
+use harness::{free_port, read_events, start_consumer, unique, wait_for, App, Binary, MockBroker};
 
 #[test]
 fn consumer_without_broker_stays_alive_not_ready_and_exits_on_sigterm() {
@@ -65,16 +65,12 @@ fn broker_outage_turns_ready_off_and_nothing_is_lost_after_recovery() {
             ("ledger.file", produced.display().to_string()),
         ],
     );
-    let consumer = App::start(
-        Binary::Consumer,
+    let consumer = start_consumer(
         "consumer",
-        &[
-            ("kafka.brokers", broker.bootstrap().to_owned()),
-            ("kafka.topics", topic.clone()),
-            ("kafka.groupId", unique("group")),
-            ("kafka.session.timeout", "6000".into()),
-            ("ledger.file", consumed.display().to_string()),
-        ],
+        broker.bootstrap(),
+        &topic,
+        &unique("group"),
+        &consumed,
     );
     wait_for("ready", Duration::from_secs(20), || {
         (producer.get("/health/ready").0 == 200 && consumer.get("/health/ready").0 == 200)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use common::event::Event;
 use common::ledger::read_all;
-use harness::{unique, wait_for, App, Binary, MockBroker};
+use harness::{start_consumer, unique, wait_for, MockBroker};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 
@@ -49,16 +49,12 @@ fn poison_events_are_counted_skipped_and_consumption_goes_on() {
     }
     producer.flush(Duration::from_secs(10)).unwrap();
 
-    let consumer = App::start(
-        Binary::Consumer,
+    let consumer = start_consumer(
         "consumer",
-        &[
-            ("kafka.brokers", broker.bootstrap().to_owned()),
-            ("kafka.topics", topic.clone()),
-            ("kafka.groupId", unique("group")),
-            ("kafka.session.timeout", "6000".into()),
-            ("ledger.file", ledger.display().to_string()),
-        ],
+        broker.bootstrap(),
+        &topic,
+        &unique("group"),
+        &ledger,
     );
     let consumed = wait_for(
         "the good events to be consumed",
