@@ -45,6 +45,11 @@ impl Ledger {
         Ok(Self { file })
     }
 
+    /// Whether a ledger file is configured (callers skip building entries otherwise).
+    pub fn is_enabled(&self) -> bool {
+        self.file.is_some()
+    }
+
     /// Appends `entry`. An I/O error is returned so the caller does not store the offset
     /// of an event it could not account for.
     pub fn record(&self, entry: &Entry) -> std::io::Result<()> {

@@ -1,15 +1,15 @@
 //! `POST /burst`: send N events as fast as the client allows (a load generator).
 //!
 //! Sequence numbers are reserved up front so bursts and ticks never share one. When
-//! librdkafka's local queue is full the burst waits for a delivery to settle and
-//! retries the same event: nothing is skipped. Shutdown stops a burst between two
-//! events; the events not yet sent are logged.
+//! librdkafka's local queue is full the burst waits a millisecond for deliveries to make
+//! room and retries the same event: nothing is skipped. Shutdown stops a burst between
+//! two events; the events not yet sent are logged.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use futures::stream::{FuturesUnordered, StreamExt};
-use futures::FutureExt;
+use common::event::Encoder;
+use rdkafka::producer::Producer as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::sender::{is_queue_full, Sender, Verbosity};
@@ -19,54 +19,49 @@ use crate::sender::{is_queue_full, Sender, Verbosity};
 /// queue full because of a burst.
 const MAX_IN_FLIGHT: i32 = 19_000;
 
+/// How long a burst waits for room in the queue before it looks again.
+const ROOM_WAIT: Duration = Duration::from_millis(1);
+
 /// Sends events `first_seq .. first_seq + count`.
 pub async fn run(sender: Arc<Sender>, first_seq: u64, count: u64, shutdown: CancellationToken) {
     let started = Instant::now();
-    let mut open = FuturesUnordered::new();
     let mut sent = 0;
+    let mut waits = 0u64;
+    let mut encoder = Encoder::default();
     'events: for seq in first_seq..first_seq + count {
-        if shutdown.is_cancelled() {
-            break;
-        }
-        let event = sender.event(seq);
-        while rdkafka::producer::Producer::in_flight_count(sender.producer()) >= MAX_IN_FLIGHT {
-            if open.next().await.is_none() {
-                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-            }
+        loop {
             if shutdown.is_cancelled() {
                 break 'events;
             }
-        }
-        loop {
-            match sender.try_send(&event) {
-                Ok(delivery) => {
-                    let sender = sender.clone();
-                    open.push(async move { sender.settle(seq, delivery, Verbosity::Quiet).await });
-                    sent += 1;
-                    break;
-                }
+            if sender.producer().in_flight_count() >= MAX_IN_FLIGHT {
+                waits += 1;
+                tokio::time::sleep(ROOM_WAIT).await;
+                continue;
+            }
+            match sender.try_send(seq, Verbosity::Quiet, &mut encoder) {
+                Ok(()) => break,
                 Err(err) if is_queue_full(&err) => {
-                    if open.next().await.is_none() {
-                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                    }
-                    if shutdown.is_cancelled() {
-                        break 'events;
-                    }
+                    waits += 1;
+                    tokio::time::sleep(ROOM_WAIT).await
                 }
-                Err(_) => {
-                    sent += 1; // counted as failed by try_send
-                    break;
-                }
+                Err(_) => break, // counted as failed by try_send
             }
         }
-        while let Some(Some(())) = open.next().now_or_never() {}
+        sent += 1;
     }
-    while open.next().await.is_some() {}
+    let enqueued = started.elapsed().as_secs_f64();
+    // Deliveries settle on the client's thread; at shutdown the final flush takes over.
+    tokio::select! {
+        _ = sender.quiet_settled() => {}
+        _ = shutdown.cancelled() => {}
+    }
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(
         requested = count,
         sent,
         not_sent = count - sent,
+        enqueued_seconds = enqueued,
+        waits_for_room = waits,
         seconds,
         events_per_second = (sent as f64 / seconds.max(1e-9)).round(),
         "burst finished"

@@ -21,7 +21,7 @@ use common::http::{self, Readiness};
 use common::kafka::creation_error;
 use common::ledger::Ledger;
 use common::service::{HttpSettings, Service};
-use rdkafka::producer::{FutureProducer, Producer as _};
+use rdkafka::producer::Producer as _;
 use rdkafka::util::Timeout;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -104,30 +104,21 @@ pub async fn run(
         kafka = %config.kafka.describe(),
         "producer starting"
     );
-    let producer: FutureProducer = config
-        .kafka
-        .client_config(&client_defaults())
-        .create()
-        .map_err(|err| creation_error(&config.kafka, &err))?;
     let ledger = Ledger::open(config.ledger.as_deref())?;
     let readiness = Readiness::new("the broker has not answered yet");
-    let sender = Sender::new(
-        producer,
+    let sender = Sender::create(
+        &config.kafka.client_config(&client_defaults()),
         config.topic.clone(),
         config.source.clone(),
         ledger,
         readiness.clone(),
-    );
+    )
+    .map_err(|err| creation_error(&config.kafka, &err))?;
 
     let (period_tx, period_rx) = watch::channel(config.period);
-    let deliveries = TaskTracker::new();
+    let bursts = TaskTracker::new();
     let tasks = TaskTracker::new();
-    tasks.spawn(ticker::run(
-        sender.clone(),
-        period_rx,
-        deliveries.clone(),
-        shutdown.clone(),
-    ));
+    tasks.spawn(ticker::run(sender.clone(), period_rx, shutdown.clone()));
     tasks.spawn(watch_broker(
         sender.clone(),
         readiness.clone(),
@@ -137,7 +128,7 @@ pub async fn run(
         period: Arc::new(period_tx),
         sender: sender.clone(),
         bursting: Arc::new(AtomicBool::new(false)),
-        tasks: deliveries.clone(),
+        tasks: bursts.clone(),
         shutdown: shutdown.clone(),
     });
     let server = tokio::spawn(http::serve(
@@ -149,29 +140,31 @@ pub async fn run(
     shutdown.cancelled().await;
     tasks.close();
     tasks.wait().await;
-    let report = drain(&sender, &deliveries, config.flush_timeout).await;
+    let report = drain(&sender, &bursts, config.flush_timeout).await;
     if let Ok(Err(err)) = server.await {
         tracing::warn!(error = %err, "HTTP server stopped with an error");
     }
     Ok(report)
 }
 
-/// Flushes the client (bounded, on a blocking thread) and settles what can be settled.
-async fn drain(sender: &Arc<Sender>, deliveries: &TaskTracker, bound: Duration) -> DeliveryReport {
+/// Flushes the client (bounded, on a blocking thread): the delivery callback settles
+/// what the broker acknowledges meanwhile; the rest is reported as undelivered.
+async fn drain(sender: &Arc<Sender>, bursts: &TaskTracker, bound: Duration) -> DeliveryReport {
     let before = sender.report();
     tracing::info!(
         in_flight = before.in_flight,
         bound_ms = bound.as_millis() as u64,
         "flushing"
     );
-    let producer = sender.producer().clone();
-    let flush = tokio::task::spawn_blocking(move || producer.flush(Timeout::After(bound)));
+    let flushing = sender.clone();
+    let flush =
+        tokio::task::spawn_blocking(move || flushing.producer().flush(Timeout::After(bound)));
     if let Ok(Err(err)) = flush.await {
         tracing::warn!(error = %err, "flush did not complete");
     }
-    deliveries.close();
-    // Settling tasks finish right after the flush; the margin covers a busy machine.
-    let _ = tokio::time::timeout(Duration::from_secs(2), deliveries.wait()).await;
+    // A burst stopped by shutdown logs its summary and ends at once.
+    bursts.close();
+    bursts.wait().await;
     let report = sender.report();
     tracing::info!(
         sent = report.sent,
@@ -192,10 +185,11 @@ async fn watch_broker(sender: Arc<Sender>, readiness: Arc<Readiness>, shutdown: 
             _ = shutdown.cancelled() => return,
             _ = ticks.tick() => {}
         }
-        let producer = sender.producer().clone();
+        let probe = sender.clone();
         let topic = sender.topic().to_owned();
         let check = tokio::task::spawn_blocking(move || {
-            let metadata = producer
+            let metadata = probe
+                .producer()
                 .client()
                 .fetch_metadata(Some(&topic), Timeout::After(BROKER_CHECK_INTERVAL))
                 .map_err(|e| format!("the broker does not answer: {e}"))?;
@@ -241,15 +235,15 @@ mod tests {
         let settings =
             common::kafka::KafkaSettings::new("127.0.0.1:9".into(), "t".into(), &Env::default())
                 .unwrap();
-        let producer: FutureProducer = settings.client_config(&client_defaults()).create().unwrap();
         let readiness = Readiness::new("test");
-        let sender = Sender::new(
-            producer,
+        let sender = Sender::create(
+            &settings.client_config(&client_defaults()),
             "event".into(),
             "test".into(),
             Ledger::default(),
             readiness.clone(),
-        );
+        )
+        .unwrap();
         let period = Arc::new(watch::channel(Duration::from_millis(1000)).0);
         let state = api::ApiState {
             period: period.clone(),

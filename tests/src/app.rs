@@ -4,12 +4,21 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
+
+/// Whether apps echo their log lines to stderr (tests: yes, shown with `--nocapture`).
+static ECHO_LOGS: AtomicBool = AtomicBool::new(true);
+
+/// Stops (or restarts) echoing apps' log lines; they are still kept for [`App::logs`].
+pub fn echo_logs(on: bool) {
+    ECHO_LOGS.store(on, Ordering::Relaxed);
+}
 
 /// The workspace's binaries.
 #[derive(Debug, Clone, Copy)]
@@ -26,15 +35,10 @@ impl Binary {
         }
     }
 
-    /// `target/<profile>/<name>`: next to the `deps/` folder this test runs from. Cargo
-    /// builds it because the binary's own package has an integration test.
+    /// `target/<profile>/<name>` (see [`binary_dir`]). Cargo builds it for the tests
+    /// because the binary's own package has an integration test.
     pub fn path(self) -> PathBuf {
-        let exe = std::env::current_exe().expect("current exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("target/<profile>/deps/<test>");
-        let path = profile_dir.join(self.name());
+        let path = binary_dir().join(self.name());
         assert!(
             path.exists(),
             "{} is not built: run `cargo test --workspace` or `cargo build --bins`",
@@ -42,6 +46,19 @@ impl Binary {
         );
         path
     }
+}
+
+/// `target/<profile>/`: the parent of the `deps/` folder a test runs from, or the folder
+/// of the running binary itself (the benchmark, `target/release/bench`).
+pub fn binary_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().expect("the executable's folder");
+    let dir = if dir.ends_with("deps") {
+        dir.parent().expect("target/<profile>/deps")
+    } else {
+        dir
+    };
+    dir.to_path_buf()
 }
 
 /// A running binary. Killed on drop if still running.
@@ -97,7 +114,9 @@ impl App {
         let (sink, prefix) = (logs.clone(), name.to_owned());
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                eprintln!("[{prefix}] {line}");
+                if ECHO_LOGS.load(Ordering::Relaxed) {
+                    eprintln!("[{prefix}] {line}");
+                }
                 let value = serde_json::from_str(&line).unwrap_or(Value::String(line));
                 sink.lock().unwrap().push(value);
             }
@@ -106,7 +125,9 @@ impl App {
         let (sink, prefix) = (logs.clone(), name.to_owned());
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("[{prefix} stderr] {line}");
+                if ECHO_LOGS.load(Ordering::Relaxed) {
+                    eprintln!("[{prefix} stderr] {line}");
+                }
                 sink.lock().unwrap().push(Value::String(line));
             }
         });

@@ -16,7 +16,7 @@ pub mod brokers;
 pub mod group;
 pub mod topic;
 
-pub use app::{assignment, start_consumer, App, Binary};
+pub use app::{assignment, echo_logs, start_consumer, App, Binary};
 pub use brokers::{free_port, MockBroker, Tansu};
 pub use topic::{per_partition, read_events, Record};
 

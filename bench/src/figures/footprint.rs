@@ -1,0 +1,90 @@
+//! Figure 5, footprint: release binary sizes, runtime image sizes (when
+//! `scripts/image-check` has built the images here), and idle resident memory of both
+//! binaries (the under-load figures come from the drain and burst runs).
+
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Context;
+use harness::{unique, Binary};
+
+use crate::broker::Broker;
+use crate::figures::start;
+use crate::process::resident;
+use crate::scrape::{get, poll_until};
+use crate::Options;
+
+/// Idle resident memory, bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Idle {
+    pub producer: u64,
+    pub consumer: u64,
+}
+
+/// How long both binaries idle before their memory is read.
+pub const IDLE: Duration = Duration::from_secs(10);
+
+/// Size of the binary file, bytes.
+pub fn binary_size(binary: Binary) -> anyhow::Result<u64> {
+    let path = binary.path();
+    Ok(std::fs::metadata(&path)
+        .with_context(|| path.display().to_string())?
+        .len())
+}
+
+/// Size of `localhost/<binary>:check` as podman reports it, if that image exists here.
+pub fn image_size(binary: Binary) -> Option<u64> {
+    let out = Command::new("podman")
+        .args(["image", "inspect", "--format", "{{.Size}}"])
+        .arg(format!("localhost/{}:check", binary.name()))
+        .output()
+        .ok()?;
+    out.status.success().then_some(())?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+/// Both binaries at the default period (1000 ms) on `topic`, after they are ready and
+/// have idled for [`IDLE`].
+pub fn idle(options: &Options, broker: &Broker, topic: &str) -> anyhow::Result<Idle> {
+    let mut producer = start(
+        options,
+        Binary::Producer,
+        "producer",
+        &[
+            ("kafka.brokers.host", broker.bootstrap().to_owned()),
+            ("kafka.topic", topic.to_owned()),
+        ],
+    );
+    let mut consumer = start(
+        options,
+        Binary::Consumer,
+        "consumer",
+        &[
+            ("kafka.brokers", broker.bootstrap().to_owned()),
+            ("kafka.topics", topic.to_owned()),
+            ("kafka.groupId", unique("bench-idle")),
+            ("kafka.session.timeout", "6000".into()),
+        ],
+    );
+    for app in [&producer, &consumer] {
+        poll_until(
+            "readiness",
+            Duration::from_millis(50),
+            Duration::from_secs(60),
+            || get(app, "/health/ready").is_some_and(|(status, _)| status == 200),
+        )?;
+    }
+    std::thread::sleep(IDLE);
+    let rss = |app: &harness::App| {
+        resident(app.pid().as_raw() as u32)
+            .map(|(rss, _)| rss)
+            .with_context(|| format!("memory of {}", app.name))
+    };
+    let idle = Idle {
+        producer: rss(&producer)?,
+        consumer: rss(&consumer)?,
+    };
+    producer.terminate(Duration::from_secs(30));
+    consumer.terminate(Duration::from_secs(30));
+    Ok(idle)
+}

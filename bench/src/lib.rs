@@ -1,0 +1,264 @@
+//! `bench`: the producer, the consumer and the lab measured side by side with the
+//! clients users would reach for (kcat, confluent-kafka), on the same broker, in one run.
+//!
+//! [`run`] measures; [`tables::tables`] turns the results into the printed figures. The
+//! figures are in [`figures`], one module each; the reference clients in [`reference`].
+//! Nothing here asserts a time: the bench prints what it measured and how it compares.
+
+pub mod broker;
+pub mod events;
+pub mod figures;
+pub mod machine;
+pub mod options;
+pub mod process;
+pub mod reference;
+pub mod report;
+pub mod scrape;
+pub mod stats;
+pub mod tables;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use harness::{unique, Binary};
+
+use broker::{Broker, BrokerKind};
+use figures::{burst::Burst, drain::Drain, footprint::Idle, period::Accuracy, startup::Startup};
+pub use options::{Figure, Options};
+use reference::{Reference, Tools};
+
+/// Partitions of every topic the bench uses (the manifests' topic has 10).
+pub const PARTITIONS: i32 = 10;
+
+/// The runs of one client.
+#[derive(Debug, Clone)]
+pub struct ClientRuns<T> {
+    /// What it is, with its version.
+    pub client: String,
+    /// A reference client (compared against the project's first entry).
+    pub reference: bool,
+    pub runs: Vec<T>,
+}
+
+/// What was measured on one broker.
+#[derive(Debug, Clone)]
+pub struct BrokerResults {
+    pub broker: BrokerKind,
+    pub drain: Vec<ClientRuns<Drain>>,
+    pub burst: Vec<ClientRuns<Burst>>,
+    pub period: Option<Accuracy>,
+    pub startup: Vec<(Binary, Vec<Startup>)>,
+    pub idle: Option<Idle>,
+    /// References that cannot talk to this broker.
+    pub skipped: Vec<String>,
+}
+
+/// Everything one bench run measured.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub machine: machine::Machine,
+    pub options: Options,
+    /// Payload size of one event, bytes.
+    pub event_bytes: usize,
+    pub brokers: Vec<BrokerResults>,
+    /// Wall time of each `lab simulate` of one hour, s.
+    pub simulate: Vec<f64>,
+}
+
+/// Runs the figures `options` asks for and returns what they measured.
+pub fn run(options: &Options) -> anyhow::Result<Results> {
+    harness::echo_logs(options.show_logs);
+    std::fs::create_dir_all(&options.work)
+        .with_context(|| format!("cannot create {}", options.work.display()))?;
+    let tools = Tools {
+        kcat: options.kcat.clone(),
+        python: options.python.clone().unwrap_or_else(default_python),
+        script: repo_root().join("bench/reference.py"),
+    };
+    let mut references = Vec::new();
+    if options.wants(Figure::Drain) || options.wants(Figure::Burst) {
+        for reference in &options.reference {
+            references.push((*reference, tools.version(*reference)?));
+        }
+    }
+    let machine = machine::Machine::read(&references);
+    let event_file = options.work.join("events.txt");
+    let event_bytes = events::write_file(&event_file, options.events)?;
+
+    let mut brokers = Vec::new();
+    for kind in options.broker.kinds() {
+        eprintln!("bench: on {kind}");
+        let broker = Broker::start(kind)?;
+        brokers.push(on_broker(
+            options,
+            &broker,
+            &tools,
+            &references,
+            &event_file,
+        )?);
+    }
+
+    let mut simulate = Vec::new();
+    if options.wants(Figure::Simulate) {
+        eprintln!(
+            "bench: lab simulate, one hour of virtual time x{}",
+            options.simulate_runs
+        );
+        let scenario = figures::simulate::write_scenario(&options.work)?;
+        for _ in 0..options.simulate_runs {
+            let wall = figures::simulate::run_once(&scenario, &options.work.join("simulate"))?;
+            simulate.push(wall.as_secs_f64());
+        }
+    }
+    Ok(Results {
+        machine,
+        options: options.clone(),
+        event_bytes,
+        brokers,
+        simulate,
+    })
+}
+
+fn on_broker(
+    options: &Options,
+    broker: &Broker,
+    tools: &Tools,
+    references: &[(Reference, String)],
+    event_file: &std::path::Path,
+) -> anyhow::Result<BrokerResults> {
+    let bootstrap = broker.bootstrap();
+    let count = options.events;
+    let mut results = BrokerResults {
+        broker: broker.kind(),
+        drain: Vec::new(),
+        burst: Vec::new(),
+        period: None,
+        startup: Vec::new(),
+        idle: None,
+        skipped: Vec::new(),
+    };
+    let usable: Vec<&(Reference, String)> = references
+        .iter()
+        .filter(|(reference, name)| {
+            let usable = *reference != Reference::Kcat || broker.speaks_to_kcat();
+            if !usable {
+                results.skipped.push(name.clone());
+            }
+            usable
+        })
+        .collect();
+
+    // One pre-filled topic serves every drain (each in a fresh group) and the
+    // consumer's start-up runs.
+    let filled = unique("bench-filled");
+    if options.wants(Figure::Drain) || options.wants(Figure::Startup) {
+        broker.create_topic(&filled, PARTITIONS)?;
+        eprintln!("bench: pre-filling {filled} with {count} events");
+        events::prefill(bootstrap, &filled, count)?;
+    }
+
+    if options.wants(Figure::Drain) {
+        let mut clients = vec![runs_of("kafka-consumer (processing 0)", false)];
+        clients.extend(usable.iter().map(|(_, name)| runs_of(name, true)));
+        for run in 1..=options.runs {
+            eprintln!("bench: drain run {run}/{}", options.runs);
+            clients[0]
+                .runs
+                .push(figures::drain::project(options, broker, &filled, count)?);
+            for (i, (reference, _)) in usable.iter().enumerate() {
+                let drain = reference::drain(
+                    tools,
+                    *reference,
+                    broker,
+                    &filled,
+                    &unique("bench-ref"),
+                    count,
+                )?;
+                clients[i + 1].runs.push(drain);
+            }
+        }
+        results.drain = clients;
+    }
+
+    if options.wants(Figure::Burst) {
+        let mut clients = vec![runs_of("kafka-producer-callback (POST /burst)", false)];
+        clients.extend(usable.iter().map(|(_, name)| runs_of(name, true)));
+        for run in 1..=options.runs {
+            eprintln!("bench: burst run {run}/{}", options.runs);
+            let topic = fresh_topic(broker, "bench-burst")?;
+            clients[0]
+                .runs
+                .push(figures::burst::project(options, broker, &topic, count)?);
+            for (i, (reference, _)) in usable.iter().enumerate() {
+                let topic = fresh_topic(broker, "bench-burst-ref")?;
+                let burst = reference::burst(tools, *reference, broker, &topic, event_file, count)?;
+                clients[i + 1].runs.push(burst);
+            }
+        }
+        results.burst = clients;
+    }
+
+    if options.wants(Figure::Period) {
+        eprintln!(
+            "bench: period {} ms for {} s",
+            options.period_ms, options.period_seconds
+        );
+        let topic = fresh_topic(broker, "bench-period")?;
+        results.period = Some(figures::period::project(
+            options,
+            broker,
+            &topic,
+            options.period_ms,
+            options.period_seconds,
+        )?);
+    }
+
+    if options.wants(Figure::Startup) {
+        let produced = fresh_topic(broker, "bench-start")?;
+        for (binary, topic) in [(Binary::Producer, &produced), (Binary::Consumer, &filled)] {
+            eprintln!(
+                "bench: start-up of {} x{}",
+                binary.name(),
+                options.startup_runs
+            );
+            let runs = (0..options.startup_runs)
+                .map(|_| figures::startup::project(options, broker, binary, topic))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            results.startup.push((binary, runs));
+        }
+    }
+
+    if options.wants(Figure::Footprint) {
+        eprintln!(
+            "bench: idle memory ({} s)",
+            figures::footprint::IDLE.as_secs()
+        );
+        let topic = fresh_topic(broker, "bench-idle")?;
+        results.idle = Some(figures::footprint::idle(options, broker, &topic)?);
+    }
+    Ok(results)
+}
+
+fn runs_of<T>(client: &str, reference: bool) -> ClientRuns<T> {
+    ClientRuns {
+        client: client.to_owned(),
+        reference,
+        runs: Vec::new(),
+    }
+}
+
+fn fresh_topic(broker: &Broker, prefix: &str) -> anyhow::Result<String> {
+    let topic = unique(prefix);
+    broker.create_topic(&topic, PARTITIONS)?;
+    Ok(topic)
+}
+
+/// The repository (for `bench/reference.py` and the default Python).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The interpreter `scripts/bench` installs confluent-kafka into.
+fn default_python() -> PathBuf {
+    repo_root().join(".tools/bench-venv/bin/python")
+}

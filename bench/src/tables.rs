@@ -1,0 +1,282 @@
+//! The results as tables: one per figure, every ratio next to its target.
+
+use harness::Binary;
+
+use crate::report::{mib, rate, ratio, seconds, Table};
+use crate::stats::{median, speed_ratio};
+use crate::{BrokerResults, ClientRuns, Results, PARTITIONS};
+
+/// The targets.
+pub const THROUGHPUT_TARGET: f64 = 0.9;
+pub const JITTER_P99_TARGET_MS: f64 = 5.0;
+
+pub fn tables(results: &Results) -> Vec<Table> {
+    let mut tables = Vec::new();
+    let with = |f: fn(&BrokerResults) -> bool| results.brokers.iter().any(f);
+    if with(|b| !b.drain.is_empty()) {
+        tables.push(drain(results));
+    }
+    if with(|b| !b.burst.is_empty()) {
+        tables.push(burst(results));
+    }
+    if with(|b| b.period.is_some()) {
+        tables.push(period(results));
+    }
+    if with(|b| !b.startup.is_empty()) {
+        tables.push(startup(results));
+    }
+    if with(|b| b.idle.is_some()) {
+        tables.push(footprint(results));
+    }
+    if !results.simulate.is_empty() {
+        tables.push(simulate(results));
+    }
+    tables
+}
+
+/// `median (min-max)` of `values` in seconds.
+fn spread(values: &[f64]) -> String {
+    let m = median(values).unwrap_or(f64::NAN);
+    if values.len() < 2 {
+        return seconds(m);
+    }
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    format!("{} ({}–{})", seconds(m), seconds(lo), seconds(hi))
+}
+
+/// Rows of one broker for a throughput figure; `time` picks the timed part of a run.
+fn throughput_rows<T>(
+    table: &mut Table,
+    broker: &BrokerResults,
+    clients: &[ClientRuns<T>],
+    events: u64,
+    columns: impl Fn(&[T]) -> Vec<String>,
+    time: impl Fn(&T) -> f64,
+    peak: impl Fn(&T) -> u64,
+) {
+    let project = clients
+        .first()
+        .and_then(|c| median(&c.runs.iter().map(&time).collect::<Vec<_>>()));
+    for client in clients {
+        let times: Vec<f64> = client.runs.iter().map(&time).collect();
+        let Some(mid) = median(&times) else { continue };
+        let mut row = vec![broker.broker.to_string(), client.client.clone()];
+        row.extend(columns(&client.runs));
+        row.push(rate(events, mid));
+        row.push(mib(client.runs.iter().map(&peak).max().unwrap_or(0)));
+        row.push(match (client.reference, project) {
+            (true, Some(project)) => ratio(speed_ratio(mid, project), THROUGHPUT_TARGET),
+            _ => "-".into(),
+        });
+        table.row(row);
+    }
+}
+
+fn skipped_notes(table: &mut Table, results: &Results) {
+    for broker in &results.brokers {
+        for name in &broker.skipped {
+            table.note(format!(
+                "{name}: not on {} (Debian's kcat cannot read Tansu's ApiVersions answer)",
+                broker.broker
+            ));
+        }
+    }
+}
+
+fn drain(results: &Results) -> Table {
+    let o = &results.options;
+    let mut table = Table::new(
+        format!(
+            "1. Consumer drain: {} events of {} bytes on {PARTITIONS} partitions, one consumer in a fresh group (median of {})",
+            o.events, results.event_bytes, o.runs
+        ),
+        &["broker", "client", "start → first record", "first → last record", "rate", "peak RSS", "project ÷ reference (target ≥ 0.9)"],
+    );
+    for broker in &results.brokers {
+        throughput_rows(
+            &mut table,
+            broker,
+            &broker.drain,
+            o.events,
+            |runs| {
+                vec![
+                    spread(&runs.iter().map(|r| r.join).collect::<Vec<_>>()),
+                    spread(&runs.iter().map(|r| r.drain).collect::<Vec<_>>()),
+                ]
+            },
+            |r| r.drain,
+            |r| r.peak_rss,
+        );
+    }
+    table.note("The ratio is reference time ÷ project time over first → last record: above 1, the project is faster.");
+    table.note("kafka-consumer: its GET /stats count read every 5 ms; kcat: when its first and last output lines arrive; confluent-kafka: its own clock (bench/reference.py, consume() in batches of up to 500).");
+    table.note("start → first record includes process start and the group join: the mock cluster holds a new group's join for about one rebalance, Tansu holds a first JoinGroup for half the session timeout (6 s).");
+    skipped_notes(&mut table, results);
+    table
+}
+
+fn burst(results: &Results) -> Table {
+    let o = &results.options;
+    let mut table = Table::new(
+        format!(
+            "2. Producer burst: {} events of {} bytes to {PARTITIONS} partitions, every one acknowledged (median of {})",
+            o.events, results.event_bytes, o.runs
+        ),
+        &["broker", "client", "send + acknowledge", "rate", "peak RSS", "project ÷ reference (target ≥ 0.9)"],
+    );
+    for broker in &results.brokers {
+        throughput_rows(
+            &mut table,
+            broker,
+            &broker.burst,
+            o.events,
+            |runs| vec![spread(&runs.iter().map(|r| r.seconds).collect::<Vec<_>>())],
+            |r| r.seconds,
+            |r| r.peak_rss,
+        );
+    }
+    table.note("kafka-producer-callback: POST /burst, timed by the producer from the first send to the last delivery report (its \"burst finished\" log line), with its deployed settings (idempotent, 20000-event local queue).");
+    table.note("kcat -P -l FILE: wall time minus a one-event run of the same command (start, connect, close); confluent-kafka: produce() with a delivery callback per event, then flush(), on its own clock. Both with librdkafka's defaults.");
+    skipped_notes(&mut table, results);
+    table
+}
+
+fn period(results: &Results) -> Table {
+    let o = &results.options;
+    let mut table = Table::new(
+        format!(
+            "3. Period accuracy: the producer at {} ms for {} s",
+            o.period_ms, o.period_seconds
+        ),
+        &[
+            "broker",
+            "events (expected)",
+            "interval jitter p50",
+            "p99",
+            "max",
+            "drift of the last tick",
+            "target: count ±1, p99 < 5 ms",
+        ],
+    );
+    for broker in &results.brokers {
+        let Some(a) = &broker.period else { continue };
+        let met = a.counted.abs_diff(a.expected) <= 1 && a.jitter_p99_ms < JITTER_P99_TARGET_MS;
+        table.row(vec![
+            broker.broker.to_string(),
+            format!("{} ({})", a.counted, a.expected),
+            format!("{} ms", a.jitter_p50_ms),
+            format!("{} ms", a.jitter_p99_ms),
+            format!("{} ms", a.jitter_max_ms),
+            format!("{} ms", a.drift_ms),
+            if met { "met" } else { "MISSED" }.into(),
+        ]);
+    }
+    table.note("Read back from the topic: each event's `time` is stamped when its tick fires (ms resolution). Jitter: |interval − period| between consecutive events; drift: the window's last tick against a perfect clock started at the first.");
+    table.note("Logging as deployed (each delivery at info).");
+    table
+}
+
+fn startup(results: &Results) -> Table {
+    let o = &results.options;
+    let mut table = Table::new(
+        format!("4. Start-up: median (min–max) of {} starts", o.startup_runs),
+        &[
+            "broker",
+            "binary",
+            "process start → /health/live 200",
+            "→ first event delivered / processed",
+        ],
+    );
+    for broker in &results.brokers {
+        for (binary, runs) in &broker.startup {
+            table.row(vec![
+                broker.broker.to_string(),
+                binary.name().into(),
+                spread(&runs.iter().map(|r| r.live).collect::<Vec<_>>()),
+                spread(&runs.iter().map(|r| r.first_event).collect::<Vec<_>>()),
+            ]);
+        }
+    }
+    table.note("Polled every 2 ms. The consumer's first event waits for the group join (see figure 1); the producer's is its first tick's delivery report.");
+    table
+}
+
+fn footprint(results: &Results) -> Table {
+    let mut table = Table::new(
+        "5. Footprint",
+        &["what", "kafka-producer-callback", "kafka-consumer"],
+    );
+    let both = |f: &dyn Fn(Binary) -> String| vec![f(Binary::Producer), f(Binary::Consumer)];
+    let mut row = |what: String, cells: Vec<String>| {
+        let mut r = vec![what];
+        r.extend(cells);
+        table.row(r);
+    };
+    row(
+        "release binary (stripped)".into(),
+        both(&|b| {
+            crate::figures::footprint::binary_size(b)
+                .map(mib)
+                .unwrap_or_else(|e| e.to_string())
+        }),
+    );
+    row(
+        "runtime image".into(),
+        both(&|b| {
+            crate::figures::footprint::image_size(b)
+                .map(|s| format!("{} (stand-in base)", mib(s)))
+                .unwrap_or_else(|| "not built here (scripts/image-check)".into())
+        }),
+    );
+    for broker in &results.brokers {
+        if let Some(idle) = &broker.idle {
+            row(
+                format!(
+                    "idle RSS after {} s ({})",
+                    crate::figures::footprint::IDLE.as_secs(),
+                    broker.broker
+                ),
+                vec![mib(idle.producer), mib(idle.consumer)],
+            );
+        }
+        let peak_of = |runs: Option<u64>| runs.map(mib).unwrap_or_else(|| "-".into());
+        let producer = broker
+            .burst
+            .first()
+            .and_then(|c| c.runs.iter().map(|r| r.peak_rss).max());
+        let consumer = broker
+            .drain
+            .first()
+            .and_then(|c| c.runs.iter().map(|r| r.peak_rss).max());
+        if producer.is_some() || consumer.is_some() {
+            row(
+                format!("peak RSS under load: burst / drain ({})", broker.broker),
+                vec![peak_of(producer), peak_of(consumer)],
+            );
+        }
+    }
+    table.note("RSS from /proc/PID/status (VmRSS idle, VmHWM under load). Image sizes as podman reports them for the images scripts/image-check builds on stand-in bases (the real distroless base is larger).");
+    table
+}
+
+fn simulate(results: &Results) -> Table {
+    let mut table = Table::new(
+        format!(
+            "6. lab simulate: one hour of virtual time (published workload, 100 ms period), {} runs",
+            results.simulate.len()
+        ),
+        &["wall time, median (min–max)", "virtual ÷ wall"],
+    );
+    let mid = median(&results.simulate).unwrap_or(f64::NAN);
+    table.row(vec![
+        spread(&results.simulate),
+        format!(
+            "{:.0}x",
+            crate::figures::simulate::VIRTUAL_SECONDS as f64 / mid
+        ),
+    ]);
+    table.note("The release lab binary as a user runs it (process start, simulation in 10 ms steps, reports).");
+    table
+}
