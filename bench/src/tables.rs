@@ -225,8 +225,8 @@ fn footprint(results: &Results) -> Table {
     row(
         "runtime image".into(),
         both(&|b| {
-            crate::figures::footprint::image_size(b)
-                .map(|s| format!("{} (stand-in base)", mib(s)))
+            crate::figures::footprint::image(b)
+                .map(|i| format!("{} (stand-in base; built {})", mib(i.bytes), i.created))
                 .unwrap_or_else(|| "not built here (scripts/image-check)".into())
         }),
     );

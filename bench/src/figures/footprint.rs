@@ -32,15 +32,34 @@ pub fn binary_size(binary: Binary) -> anyhow::Result<u64> {
         .len())
 }
 
-/// Size of `localhost/<binary>:check` as podman reports it, if that image exists here.
-pub fn image_size(binary: Binary) -> Option<u64> {
+/// A runtime image `scripts/image-check` built here: its size and when it was built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub bytes: u64,
+    /// podman's `Created`, to the minute: an image is only as new as its last build.
+    pub created: String,
+}
+
+/// `localhost/<binary>:check` as podman reports it, if that image exists here.
+pub fn image(binary: Binary) -> Option<Image> {
     let out = Command::new("podman")
-        .args(["image", "inspect", "--format", "{{.Size}}"])
+        .args(["image", "inspect", "--format", "{{.Size}} {{.Created}}"])
         .arg(format!("localhost/{}:check", binary.name()))
         .output()
         .ok()?;
     out.status.success().then_some(())?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    parse_inspect(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// `"9409402 2026-11-28 07:33:05.123 +0000 UTC"` -> 9409402 bytes, built 2026-11-28 07:33.
+fn parse_inspect(text: &str) -> Option<Image> {
+    let mut parts = text.split_whitespace();
+    let bytes = parts.next()?.parse().ok()?;
+    let (date, time) = (parts.next()?, parts.next()?);
+    Some(Image {
+        bytes,
+        created: format!("{date} {}", time.get(..5)?),
+    })
 }
 
 /// Both binaries at the default period (1000 ms) on `topic`, after they are ready and
@@ -87,4 +106,17 @@ pub fn idle(options: &Options, broker: &Broker, topic: &str) -> anyhow::Result<I
     producer.terminate(Duration::from_secs(30));
     consumer.terminate(Duration::from_secs(30));
     Ok(idle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_size_and_build_time_from_podman_inspect() {
+        let image = parse_inspect("9409402 2026-11-28 07:33:05.123456 +0000 UTC\n").unwrap();
+        assert_eq!(image.bytes, 9409402);
+        assert_eq!(image.created, "2026-11-28 07:33");
+        assert_eq!(parse_inspect("no such image"), None);
+    }
 }
