@@ -49,7 +49,7 @@ pub fn prefill(brokers: &str, topic: &str, count: u64) -> anyhow::Result<()> {
             match producer.send(record) {
                 Ok(()) => break,
                 Err((err, back)) => {
-                    if !is_queue_full(&err) {
+                    if !producer::sender::is_queue_full(&err) {
                         bail!("prefill of {topic}: {err}");
                     }
                     record = back;
@@ -62,13 +62,6 @@ pub fn prefill(brokers: &str, topic: &str, count: u64) -> anyhow::Result<()> {
         .flush(Duration::from_secs(120))
         .with_context(|| format!("prefill of {topic}: flush"))?;
     Ok(())
-}
-
-fn is_queue_full(err: &rdkafka::error::KafkaError) -> bool {
-    matches!(
-        err,
-        rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull)
-    )
 }
 
 /// The sum of the high watermarks of `topic`'s partitions: the records in it, on a

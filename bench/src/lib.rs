@@ -63,6 +63,8 @@ pub struct Results {
     pub brokers: Vec<BrokerResults>,
     /// Wall time of each `lab simulate` of one hour, s.
     pub simulate: Vec<f64>,
+    /// The binaries' and images' sizes (figure 5).
+    pub artifacts: Vec<figures::footprint::Artifact>,
 }
 
 /// Runs the figures `options` asks for and returns what they measured.
@@ -110,7 +112,13 @@ pub fn run(options: &Options) -> anyhow::Result<Results> {
             simulate.push(wall.as_secs_f64());
         }
     }
+    let artifacts = if options.wants(Figure::Footprint) {
+        figures::footprint::artifacts()?
+    } else {
+        Vec::new()
+    };
     Ok(Results {
+        artifacts,
         machine,
         options: options.clone(),
         event_bytes,

@@ -193,11 +193,10 @@ pub fn burst(
             // one event (the median of three, on the now warm topic) and taken off, so
             // both sides count sending only.
             let one = events.with_extension("one.txt");
-            let first_line = std::fs::read_to_string(events)?
-                .lines()
-                .next()
-                .context("empty event file")?
-                .to_owned();
+            let first_line =
+                std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(events)?))
+                    .next()
+                    .context("empty event file")??;
             std::fs::write(&one, format!("{first_line}\n"))?;
             let overheads = (0..3)
                 .map(|_| run(&one).map(|(seconds, _)| seconds))

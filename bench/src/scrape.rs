@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
 use harness::App;
 
 /// `GET path` without panicking: `None` while the app does not answer.
@@ -28,16 +27,8 @@ pub fn poll_until(
     timeout: Duration,
     mut check: impl FnMut() -> bool,
 ) -> anyhow::Result<Instant> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check() {
-            return Ok(Instant::now());
-        }
-        if Instant::now() > deadline {
-            bail!("timed out after {timeout:?} waiting for {what}");
-        }
-        std::thread::sleep(every);
-    }
+    harness::try_wait_for(what, every, timeout, || check().then(Instant::now))
+        .map_err(anyhow::Error::msg)
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! The results as tables: one per figure, every ratio next to its target.
 
-use harness::Binary;
-
+use crate::figures::footprint::Artifact;
 use crate::report::{mib, rate, ratio, seconds, Table};
 use crate::stats::{median, speed_ratio};
 use crate::{BrokerResults, ClientRuns, Results, PARTITIONS};
@@ -208,26 +207,18 @@ fn footprint(results: &Results) -> Table {
         "5. Footprint",
         &["what", "kafka-producer-callback", "kafka-consumer"],
     );
-    let both = |f: &dyn Fn(Binary) -> String| vec![f(Binary::Producer), f(Binary::Consumer)];
+    let both = |f: &dyn Fn(&Artifact) -> String| results.artifacts.iter().map(f).collect();
     let mut row = |what: String, cells: Vec<String>| {
         let mut r = vec![what];
         r.extend(cells);
         table.row(r);
     };
-    row(
-        "release binary (stripped)".into(),
-        both(&|b| {
-            crate::figures::footprint::binary_size(b)
-                .map(mib)
-                .unwrap_or_else(|e| e.to_string())
-        }),
-    );
+    row("release binary (stripped)".into(), both(&|a| mib(a.bytes)));
     row(
         "runtime image".into(),
-        both(&|b| {
-            crate::figures::footprint::image(b)
-                .map(|i| format!("{} (stand-in base; built {})", mib(i.bytes), i.created))
-                .unwrap_or_else(|| "not built here (scripts/image-check)".into())
+        both(&|a| match &a.image {
+            Some(i) => format!("{} (stand-in base; built {})", mib(i.bytes), i.created),
+            None => "not built here (scripts/image-check)".into(),
         }),
     );
     for broker in &results.brokers {

@@ -310,3 +310,46 @@ async fn close(consumer: GroupConsumer, bound: Duration) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults(pairs: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+        let config = ConsumerConfig::from_env(&Env::from_pairs(pairs.iter().copied())).unwrap();
+        client_defaults(&config)
+    }
+
+    fn setting(defaults: &[(&'static str, String)], key: &str) -> Option<String> {
+        defaults
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn a_full_local_queue_delays_the_next_fetch_briefly_not_for_a_second() {
+        let d = defaults(&[("kafka.brokers", "k:9092")]);
+        let backoff: u64 = setting(&d, "fetch.queue.backoff.ms")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(backoff <= 100, "fetch.queue.backoff.ms={backoff}");
+    }
+
+    #[test]
+    fn offsets_are_stored_by_hand_and_committed_every_interval() {
+        let d = defaults(&[
+            ("kafka.brokers", "k:9092"),
+            ("kafka.commit.interval", "2070"),
+        ]);
+        assert_eq!(
+            setting(&d, "enable.auto.offset.store").as_deref(),
+            Some("false")
+        );
+        assert_eq!(
+            setting(&d, "auto.commit.interval.ms").as_deref(),
+            Some("2070")
+        );
+    }
+}

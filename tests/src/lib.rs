@@ -33,17 +33,28 @@ pub fn unique(prefix: &str) -> String {
 pub fn wait_for<T>(
     what: &str,
     timeout: std::time::Duration,
-    mut check: impl FnMut() -> Option<T>,
+    check: impl FnMut() -> Option<T>,
 ) -> T {
+    try_wait_for(what, std::time::Duration::from_millis(50), timeout, check)
+        .unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// Polls `check` every `every` until it returns `Some`; after `timeout`, an error saying
+/// what was awaited.
+pub fn try_wait_for<T>(
+    what: &str,
+    every: std::time::Duration,
+    timeout: std::time::Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Result<T, String> {
     let deadline = std::time::Instant::now() + timeout;
     loop {
         if let Some(value) = check() {
-            return value;
+            return Ok(value);
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        if std::time::Instant::now() > deadline {
+            return Err(format!("timed out after {timeout:?} waiting for {what}"));
+        }
+        std::thread::sleep(every);
     }
 }

@@ -8,7 +8,7 @@ use harness::Binary;
 use serde_json::json;
 
 use crate::broker::Broker;
-use crate::figures::start;
+use crate::figures::{producer_env, start};
 use crate::process::resident;
 use crate::scrape::{poll_until, stat};
 use crate::Options;
@@ -34,10 +34,10 @@ pub fn project(
         Binary::Producer,
         "producer",
         &[
-            ("kafka.brokers.host", broker.bootstrap().to_owned()),
-            ("kafka.topic", topic.to_owned()),
-            ("kafka.time.period", "3600000".into()),
-        ],
+            producer_env(broker, topic),
+            vec![("kafka.time.period", "3600000".into())],
+        ]
+        .concat(),
     );
     poll_until(
         "the producer's first delivery",

@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use harness::{unique, Binary};
+use harness::Binary;
 
 use crate::broker::Broker;
-use crate::figures::start;
+use crate::figures::{consumer_env, start};
 use crate::process::resident;
 use crate::scrape::{poll_until, stat};
 use crate::Options;
@@ -38,13 +38,7 @@ pub fn project(
         options,
         Binary::Consumer,
         "consumer",
-        &[
-            ("kafka.brokers", broker.bootstrap().to_owned()),
-            ("kafka.topics", topic.to_owned()),
-            ("kafka.groupId", unique("bench-drain")),
-            ("kafka.session.timeout", "6000".into()),
-            ("processing.time", "0".into()),
-        ],
+        &consumer_env(broker, topic, "bench-drain"),
     );
     let first = poll_until("the first record", POLL, Duration::from_secs(120), || {
         stat(&consumer, "consumed").is_some_and(|n| n >= 1)

@@ -6,10 +6,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context;
-use harness::{unique, Binary};
+use harness::Binary;
 
 use crate::broker::Broker;
-use crate::figures::start;
+use crate::figures::{consumer_env, producer_env, start};
 use crate::process::resident;
 use crate::scrape::{get, poll_until};
 use crate::Options;
@@ -23,6 +23,28 @@ pub struct Idle {
 
 /// How long both binaries idle before their memory is read.
 pub const IDLE: Duration = Duration::from_secs(10);
+
+/// One binary on disk and as a runtime image.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    /// Size of the release binary, bytes.
+    pub bytes: u64,
+    /// The image `scripts/image-check` built here, if any.
+    pub image: Option<Image>,
+}
+
+/// The producer's and the consumer's sizes, in that order, read once.
+pub fn artifacts() -> anyhow::Result<Vec<Artifact>> {
+    [Binary::Producer, Binary::Consumer]
+        .into_iter()
+        .map(|binary| {
+            Ok(Artifact {
+                bytes: binary_size(binary)?,
+                image: image(binary),
+            })
+        })
+        .collect()
+}
 
 /// Size of the binary file, bytes.
 pub fn binary_size(binary: Binary) -> anyhow::Result<u64> {
@@ -69,21 +91,13 @@ pub fn idle(options: &Options, broker: &Broker, topic: &str) -> anyhow::Result<I
         options,
         Binary::Producer,
         "producer",
-        &[
-            ("kafka.brokers.host", broker.bootstrap().to_owned()),
-            ("kafka.topic", topic.to_owned()),
-        ],
+        &producer_env(broker, topic),
     );
     let mut consumer = start(
         options,
         Binary::Consumer,
         "consumer",
-        &[
-            ("kafka.brokers", broker.bootstrap().to_owned()),
-            ("kafka.topics", topic.to_owned()),
-            ("kafka.groupId", unique("bench-idle")),
-            ("kafka.session.timeout", "6000".into()),
-        ],
+        &consumer_env(broker, topic, "bench-idle"),
     );
     for app in [&producer, &consumer] {
         poll_until(

@@ -9,9 +9,30 @@ pub mod period;
 pub mod simulate;
 pub mod startup;
 
-use harness::{App, Binary};
+use harness::{unique, App, Binary};
 
+use crate::broker::Broker;
 use crate::Options;
+
+/// A producer on `topic` of `broker` (plus `kafka.time.period` where a figure sets it).
+pub fn producer_env(broker: &Broker, topic: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("kafka.brokers.host", broker.bootstrap().to_owned()),
+        ("kafka.topic", topic.to_owned()),
+    ]
+}
+
+/// A consumer of `topic` of `broker`, alone in a fresh group whose name starts with
+/// `group`, with a 6 s session (the shortest both brokers accept) and no processing time.
+pub fn consumer_env(broker: &Broker, topic: &str, group: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("kafka.brokers", broker.bootstrap().to_owned()),
+        ("kafka.topics", topic.to_owned()),
+        ("kafka.groupId", unique(group)),
+        ("kafka.session.timeout", "6000".into()),
+        ("processing.time", "0".into()),
+    ]
+}
 
 /// Log filter for the project's binaries while they are measured: warnings, plus the
 /// lines the bench reads ("listening", "burst finished").

@@ -8,7 +8,7 @@ use anyhow::ensure;
 use harness::{read_events, Binary};
 
 use crate::broker::Broker;
-use crate::figures::environment;
+use crate::figures::{environment, producer_env};
 use crate::stats::percentile;
 use crate::{Options, PARTITIONS};
 
@@ -61,11 +61,11 @@ pub fn project(
 ) -> anyhow::Result<Accuracy> {
     // Logging as deployed (every delivery at info), not the bench's quiet filter.
     let env = [
-        ("RUST_LOG", "info".to_owned()),
-        ("kafka.brokers.host", broker.bootstrap().to_owned()),
-        ("kafka.topic", topic.to_owned()),
-        ("kafka.time.period", period_ms.to_string()),
-    ];
+        vec![("RUST_LOG", "info".to_owned())],
+        producer_env(broker, topic),
+        vec![("kafka.time.period", period_ms.to_string())],
+    ]
+    .concat();
     let mut producer = harness::App::start(
         Binary::Producer,
         "producer",

@@ -5,10 +5,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use harness::{free_port, unique, App, Binary};
+use harness::{free_port, App, Binary};
 
 use crate::broker::Broker;
-use crate::figures::environment;
+use crate::figures::{consumer_env, environment, producer_env};
 use crate::scrape::{get, poll_until, stat};
 use crate::Options;
 
@@ -32,19 +32,10 @@ pub fn project(
 ) -> anyhow::Result<Startup> {
     let port = free_port();
     let mut env = vec![("HTTP_PORT", port.to_string())];
-    match binary {
-        Binary::Producer => env.extend([
-            ("kafka.brokers.host", broker.bootstrap().to_owned()),
-            ("kafka.topic", topic.to_owned()),
-        ]),
-        Binary::Consumer => env.extend([
-            ("kafka.brokers", broker.bootstrap().to_owned()),
-            ("kafka.topics", topic.to_owned()),
-            ("kafka.groupId", unique("bench-start")),
-            ("kafka.session.timeout", "6000".into()),
-            ("processing.time", "0".into()),
-        ]),
-    }
+    env.extend(match binary {
+        Binary::Producer => producer_env(broker, topic),
+        Binary::Consumer => consumer_env(broker, topic, "bench-start"),
+    });
     let started = Instant::now();
     let mut app = App::spawn(binary, binary.name(), &environment(options, binary, &env));
     app.address = Some(SocketAddr::from(([127, 0, 0, 1], port)));
