@@ -1,44 +1,55 @@
-//! `lab lag`: a group's lag per partition and what KEDA would make of it.
+//! `lab lag`: a group's lag per partition and what KEDA and the HPA would make of it. All
+//! arithmetic is the emulator's ([`crate::emulator`]): the scaler's reading and the HPA's
+//! proposal, never a second formula here.
 
 use std::io::Write;
 
 use crate::emulator::scaler::KafkaScaler;
-use crate::emulator::{Offsets, ScalingSpec};
+use crate::emulator::{hpa, Offsets, ScalingSpec};
 
-/// Prints the per-partition table and KEDA's reading of it.
+/// Prints the per-partition table and KEDA's reading of it, for a workload at `replicas`.
 pub fn print(
     out: &mut impl Write,
     spec: &ScalingSpec,
     offsets: &[Offsets],
     scaler: &mut KafkaScaler,
+    replicas: u32,
 ) -> std::io::Result<()> {
     writeln!(
         out,
         "{:>9} {:>12} {:>12} {:>8}",
         "partition", "end", "committed", "lag"
     )?;
-    for (p, o) in offsets.iter().enumerate() {
+    for o in offsets {
         let (committed, lag) = match o.committed {
-            Some(c) => (c.to_string(), (o.end - c).max(0).to_string()),
+            Some(c) => (c.to_string(), (o.end - c).to_string()),
             None => ("none".to_owned(), "(invalid)".to_owned()),
         };
-        writeln!(out, "{p:>9} {:>12} {committed:>12} {lag:>8}", o.end)?;
+        writeln!(
+            out,
+            "{:>9} {:>12} {committed:>12} {lag:>8}",
+            o.partition, o.end
+        )?;
     }
     let reading = scaler.read(offsets);
     let t = &spec.trigger;
     writeln!(
         out,
-        "total lag {} over {} partitions ({} with lag)",
+        "total lag {} over {} partitions ({} counted, {} with lag)",
         reading.total_lag,
         offsets.len(),
+        reading.partitions,
         reading.partitions_with_lag
     )?;
+    let capped = match reading.cap {
+        Some(cap) => format!("capped at {cap}"),
+        None => "not capped".into(),
+    };
     writeln!(
         out,
-        "KEDA metric {} (lagThreshold {}; capped at partitions x threshold = {})",
+        "KEDA metric {} (lagThreshold {t}; {capped})",
         reading.metric,
-        t.lag_threshold,
-        offsets.len() as i64 * t.lag_threshold
+        t = t.lag_threshold
     )?;
     writeln!(
         out,
@@ -48,65 +59,49 @@ pub fn print(
         if reading.active { ">" } else { "<=" },
         t.activation_lag_threshold
     )?;
-    let (min, max) = (spec.hpa_min(), spec.max_replicas);
     if reading.active {
-        let raw = metric_replicas(reading.metric, t.lag_threshold);
-        let desired = raw.clamp(min, max);
+        let (proposal, within) = hpa::recommendation(spec, reading.metric, replicas.max(1));
+        let (min, max) = (spec.hpa_min(), spec.max_replicas);
         writeln!(
             out,
-            "desired replicas: {desired} (HPA: ceil({} / {}) = {raw}, within {min}..{max}, before stabilization and rate limits)",
-            reading.metric, t.lag_threshold
+            "HPA at {} replica(s): proposes {proposal}{} (bounds {min}..{max}; stabilization and policies come after)",
+            replicas.max(1),
+            if within { ", within its tolerance" } else { "" }
         )?;
     } else if spec.min_replicas == 0 {
         writeln!(
             out,
-            "desired replicas: 0 once inactive for cooldownPeriod {} s (KEDA scales to zero)",
+            "inactive: KEDA scales to {} once no poll has been active for cooldownPeriod {} s",
+            spec.idle_replicas.unwrap_or(0),
             spec.cooldown_period / 1000
         )?;
     } else {
         writeln!(
             out,
-            "desired replicas: {} (minReplicaCount)",
+            "inactive: the HPA keeps at least minReplicaCount {}",
             spec.min_replicas
         )?;
     }
     Ok(())
 }
 
-fn metric_replicas(metric: i64, threshold: i64) -> u32 {
-    (metric as f64 / threshold as f64).ceil().max(0.0) as u32
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scaled_object;
 
     #[test]
     fn prints_partitions_and_keda_s_reading() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../k8s/keda/scaled-object.yaml");
-        let spec = scaled_object::load(&path).unwrap().spec;
-        let offsets = [
-            Offsets {
-                end: 20,
-                committed: Some(8),
-            },
-            Offsets {
-                end: 5,
-                committed: None,
-            },
-            Offsets {
-                end: 3,
-                committed: Some(3),
-            },
-        ];
+        let spec = crate::keda::load_text(crate::keda::REPOSITORY_SCALED_OBJECT, "repo")
+            .unwrap()
+            .spec;
+        let offsets = Offsets::numbered([(20, Some(8)), (5, None), (3, Some(3))]);
         let mut out = Vec::new();
         print(
             &mut out,
             &spec,
             &offsets,
             &mut KafkaScaler::new(spec.trigger.clone()),
+            1,
         )
         .unwrap();
         let text = String::from_utf8(out).unwrap();
@@ -116,12 +111,16 @@ mod tests {
         );
         assert!(text.contains("none (invalid)"), "{text}");
         assert!(
-            text.contains("total lag 13 over 3 partitions (2 with lag)"),
-            "{text}"
+            text.contains("total lag 17 over 3 partitions (3 counted, 2 with lag)"),
+            "earliest: the uncommitted partition counts its whole log (5): {text}"
+        );
+        assert!(
+            text.contains("KEDA metric 17 (lagThreshold 5; not capped)"),
+            "17 / 5 = 3 is not above 3 partitions: {text}"
         );
         assert!(text.contains("KEDA active: yes"), "{text}");
         assert!(
-            text.contains("desired replicas: 3 (HPA: ceil(13 / 5) = 3, within 1..10"),
+            text.contains("HPA at 1 replica(s): proposes 4 (bounds 1..10"),
             "{text}"
         );
     }

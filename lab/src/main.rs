@@ -1,9 +1,10 @@
-//! The `lab` command line: wiring only. Each subcommand lives in its own module.
+//! The `lab` command line: wiring only. Each subcommand lives in `lab::commands`.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use lab::cli::{Cli, Command};
+use lab::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -13,29 +14,59 @@ fn main() -> ExitCode {
             out,
             seed,
             seeds,
-        } => lab::commands::simulate(&scenario, out, seed, seeds),
+        } => commands::simulate(&scenario, out, seed, seeds),
         Command::Plan {
             scaled_object,
             trace,
             replicas,
             until,
-        } => lab::commands::plan(&scaled_object, &trace, replicas, until),
+        } => commands::plan(&scaled_object, &trace, replicas, until),
         Command::Replay {
             scenario,
             brokers,
             speed,
             out,
-        } => lab::commands::replay(&scenario, brokers, speed, out),
-        Command::CheckManifests { files, dockerfile } => {
-            lab::commands::check_manifests(&files, &dockerfile)
-        }
+        } => commands::replay(&scenario, brokers, speed, out),
+        Command::Report {
+            timeline,
+            scenario,
+            scaled_object,
+            out,
+        } => commands::report(&timeline, scenario.as_deref(), scaled_object, out),
+        Command::CheckManifests {
+            files,
+            dockerfile,
+            keda_namespace,
+            strimzi,
+            origin_base,
+            rules,
+        } => commands::check_manifests(commands::CheckArgs {
+            files,
+            dockerfile,
+            keda_namespace,
+            strimzi,
+            origin_base,
+            rules,
+        }),
         Command::Lag {
             brokers,
             group,
             topic,
             scaled_object,
+            replicas,
             watch,
-        } => lab::commands::lag(&brokers, &group, &topic, scaled_object, watch),
+            record,
+            format,
+        } => commands::lag(commands::LagArgs {
+            brokers,
+            group,
+            topic,
+            scaled_object,
+            replicas,
+            watch,
+            record,
+            format,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,31 +1,71 @@
 //! `lab plan`: replays a recorded lag trace through the emulator.
 //!
-//! Trace: JSON lines `{"t": seconds, "partitions": [{"end": N, "committed": N|null}]}`,
-//! sampled whenever something changes; each evaluation uses the latest sample at or
-//! before it (none yet: no partitions, so no lag). Evaluations start at t=0, KEDA first
-//! on ties, and repeat every pollingInterval and every 15 s up to the last sample's t
-//! (or `--until`). Output: one JSON line per evaluation.
+//! Trace: JSON lines `{"t": seconds, "partitions": [{"partition": id, "end": N,
+//! "committed": N|null}, ...]}` (`partition` defaults to the entry's index; `lab lag
+//! --record` writes this format, with an informational `total_lag`), sampled whenever
+//! something changes; each evaluation uses the latest sample at or before it (none yet:
+//! no partitions, so no lag). The ScaledObject is created at t = 0 (no lastActiveTime):
+//! KEDA polls at 0 and every pollingInterval, the HPA syncs from one sync period on, KEDA
+//! first on ties, up to the last sample's t (or `--until`). Output: one JSON line per
+//! evaluation.
 
 use std::io::Write;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::emulator::{Autoscaler, Offsets, ScalingSpec};
+use crate::emulator::{Autoscaler, Offsets, ScalingSpec, Start};
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TraceSample {
     pub t: f64,
     pub partitions: Vec<TracePartition>,
+    /// Lag summed as KEDA computes it, when the recorder knew it (informational: plan
+    /// computes its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_lag: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TracePartition {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<i32>,
     pub end: i64,
     pub committed: Option<i64>,
+}
+
+impl TraceSample {
+    /// The offsets this sample records (partition ids defaulting to positions).
+    pub fn offsets(&self) -> Vec<Offsets> {
+        self.partitions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Offsets {
+                partition: p.partition.unwrap_or(i as i32),
+                end: p.end,
+                committed: p.committed,
+            })
+            .collect()
+    }
+
+    /// A sample of `offsets` at `t` seconds.
+    pub fn of(t: f64, offsets: &[Offsets], total_lag: Option<i64>) -> Self {
+        Self {
+            t,
+            partitions: offsets
+                .iter()
+                .map(|o| TracePartition {
+                    partition: Some(o.partition),
+                    end: o.end,
+                    committed: o.committed,
+                })
+                .collect(),
+            total_lag,
+        }
+    }
 }
 
 /// Reads and checks a trace file.
@@ -57,10 +97,16 @@ pub fn parse_trace(text: &str) -> anyhow::Result<Vec<TraceSample>> {
                 previous.t
             );
         }
-        for (p, partition) in sample.partitions.iter().enumerate() {
+        let mut ids = std::collections::HashSet::new();
+        for (p, partition) in sample.offsets().iter().enumerate() {
             anyhow::ensure!(
                 partition.end >= 0,
                 "line {n}: partitions[{p}].end is negative"
+            );
+            anyhow::ensure!(
+                partition.partition >= 0 && ids.insert(partition.partition),
+                "line {n}: partitions[{p}]: partition id {} is negative or repeated",
+                partition.partition
             );
         }
         samples.push(sample);
@@ -83,22 +129,14 @@ pub fn run(
         "--until must be a number >= 0"
     );
     let last_ms = (last * 1000.0).round() as u64;
-    let mut autoscaler = Autoscaler::new(spec, replicas);
+    let mut autoscaler = Autoscaler::new(spec, replicas, Start::Created);
     while autoscaler.next_due() <= last_ms {
         let now = autoscaler.next_due();
-        let offsets: Vec<Offsets> = samples
+        let offsets = samples
             .iter()
             .take_while(|s| (s.t * 1000.0).round() as u64 <= now)
             .last()
-            .map(|s| {
-                s.partitions
-                    .iter()
-                    .map(|p| Offsets {
-                        end: p.end,
-                        committed: p.committed,
-                    })
-                    .collect()
-            })
+            .map(TraceSample::offsets)
             .unwrap_or_default();
         for d in autoscaler.evaluate(now, &offsets) {
             let t = if d.at % 1000 == 0 {
@@ -106,7 +144,11 @@ pub fn run(
             } else {
                 json!(d.at as f64 / 1000.0)
             };
-            let line = json!({ "t": t, "by": d.by, "metric": d.metric, "active": d.active, "desired": d.desired, "replicas": d.replicas });
+            let line = json!({
+                "t": t, "by": d.by, "metric": d.metric, "active": d.active,
+                "from": d.from, "desired": d.desired, "replicas": d.replicas,
+                "why": crate::report::timeline::why_label(d.why),
+            });
             writeln!(out, "{line}")?;
         }
     }
@@ -118,18 +160,17 @@ mod tests {
     use super::*;
 
     fn published() -> ScalingSpec {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../k8s/keda/scaled-object.yaml");
-        crate::scaled_object::load(&path).unwrap().spec
+        crate::keda::load_text(crate::keda::REPOSITORY_SCALED_OBJECT, "repo")
+            .unwrap()
+            .spec
     }
 
-    fn lines(
-        trace: &str,
-        replicas: u32,
-        until: Option<f64>,
-    ) -> Vec<(f64, String, i64, bool, u32, u32)> {
+    type Line = (f64, String, i64, bool, u32, u32);
+
+    fn lines_for(spec: ScalingSpec, trace: &str, replicas: u32, until: Option<f64>) -> Vec<Line> {
         let samples = parse_trace(trace).unwrap();
         let mut out = Vec::new();
-        run(published(), &samples, replicas, until, &mut out).unwrap();
+        run(spec, &samples, replicas, until, &mut out).unwrap();
         String::from_utf8(out)
             .unwrap()
             .lines()
@@ -147,6 +188,10 @@ mod tests {
             .collect()
     }
 
+    fn lines(trace: &str, replicas: u32, until: Option<f64>) -> Vec<Line> {
+        lines_for(published(), trace, replicas, until)
+    }
+
     const BURST_THEN_IDLE: &str = r#"
 {"t": 0, "partitions": [{"end": 0, "committed": 0}, {"end": 0, "committed": 0}, {"end": 0, "committed": 0}]}
 {"t": 20, "partitions": [{"end": 30, "committed": 10}, {"end": 30, "committed": 10}, {"end": 30, "committed": 10}]}
@@ -154,16 +199,19 @@ mod tests {
 {"t": 200, "partitions": [{"end": 30, "committed": 30}, {"end": 30, "committed": 30}, {"end": 30, "committed": 30}]}
 "#;
 
+    /// The published ScaledObject through a burst: KEDA's first poll drops to zero at
+    /// once (scaleToZeroOrIdle: no lastActiveTime, creationTimestamp + 0 has passed), the
+    /// burst brings it back, the HPA follows the lag, and KEDA drops to zero at the first
+    /// inactive poll a cooldown after the last active one (whole-second lastActiveTime).
     #[test]
     fn burst_then_idle_scales_up_down_and_to_zero() {
         let got = lines(BURST_THEN_IDLE, 1, None);
         let k = |t: f64, m, a, d, r| (t, "keda".to_owned(), m, a, d, r);
         let h = |t: f64, m, a, d, r| (t, "hpa".to_owned(), m, a, d, r);
         let expected = vec![
-            k(0.0, 0, false, 1, 1), // nothing active yet; creation + 0 s is not < 0
-            h(0.0, 0, false, 0, 1), // seeded with 1: the scale-down window holds it
-            h(15.0, 0, false, 0, 1),
-            k(30.0, 15, true, 1, 1), // lag 60 over 3 partitions: 60 / 5 > 3, capped at 15; N -> N is the HPA's
+            k(0.0, 0, false, 0, 0), // never active, created at 0 + initialCooldownPeriod 0: drop
+            h(15.0, 0, false, 0, 0), // the HPA does nothing at zero
+            k(30.0, 15, true, 1, 1), // lag 60 over 3 partitions, capped at 15: active, 0 -> 1
             h(30.0, 15, true, 3, 3), // ceil(15 / 5) = 3, within max(1 + 4, 2)
             h(45.0, 15, true, 3, 3), // 15 / (5 x 3) = 1: tolerance
             k(60.0, 15, true, 3, 3),
@@ -172,11 +220,11 @@ mod tests {
             k(90.0, 15, true, 3, 3),
             h(90.0, 15, true, 3, 3),
             h(105.0, 0, false, 0, 3), // the 3 of t=90 is inside the 30 s window
-            k(120.0, 0, false, 3, 3), // last active 90 + 30 is not < 120
-            h(120.0, 0, false, 0, 1), // window clear; Percent 50 of 3 truncates to 1
-            h(135.0, 0, false, 0, 1), // minReplicas of the HPA is 1
-            k(150.0, 0, false, 0, 0), // 90 + 30 < 150: KEDA scales to zero
-            h(150.0, 0, false, 0, 0), // the HPA does nothing at zero
+            k(120.0, 0, false, 0, 0), // last active 90 + 30 s: a poll landing after 120 s drops
+            h(120.0, 0, false, 0, 0),
+            h(135.0, 0, false, 0, 0),
+            k(150.0, 0, false, 0, 0),
+            h(150.0, 0, false, 0, 0),
             h(165.0, 0, false, 0, 0),
             k(180.0, 0, false, 0, 0),
             h(180.0, 0, false, 0, 0),
@@ -190,7 +238,9 @@ mod tests {
         // Active from t=30 exactly: the KEDA poll at 30 sees it, from zero replicas.
         let trace = r#"{"t": 0, "partitions": [{"end": 0, "committed": null}]}
 {"t": 30, "partitions": [{"end": 7, "committed": 0}]}"#;
-        let got = lines(trace, 0, Some(30.0));
+        let mut spec = published();
+        spec.trigger.offset_reset = crate::emulator::spec::OffsetReset::Latest;
+        let got = lines_for(spec, trace, 0, Some(30.0));
         assert_eq!(got[0].1, "keda");
         assert_eq!(
             (got[0].2, got[0].3),
@@ -204,6 +254,19 @@ mod tests {
             (at_30[1].1.as_str(), at_30[1].5),
             ("hpa", 2),
             "ceil(7 / 5) = 2"
+        );
+    }
+
+    /// Trace files may carry partition ids: partitionLimitation counts only those.
+    #[test]
+    fn partition_ids_in_the_trace_meet_partition_limitation() {
+        let mut spec = published();
+        spec.trigger.partition_limitation = Some(vec![7]);
+        let trace = r#"{"t": 0, "partitions": [{"partition": 3, "end": 100, "committed": 0}, {"partition": 7, "end": 12, "committed": 0}]}"#;
+        let got = lines_for(spec, trace, 1, Some(15.0));
+        assert_eq!(
+            got[0].2, 5,
+            "only partition 7 counts: its 12 capped at 1 partition x 5 (both would cap at 10)"
         );
     }
 
@@ -221,6 +284,11 @@ mod tests {
                 "{\"t\": 0, \"partitions\": [{\"end\": -3, \"committed\": null}]}",
                 "partitions[0].end is negative",
             ),
+            (
+                "{\"t\": 0, \"partitions\": [{\"partition\": 1, \"end\": 3, \"committed\": null}, {\"partition\": 1, \"end\": 3, \"committed\": null}]}",
+                "partition id 1 is negative or repeated",
+            ),
+            ("{\"t\": 0, \"partitions\": [], \"lag\": 3}", "unknown field `lag`"),
             ("not json", "line 1:"),
         ] {
             let err = parse_trace(trace).unwrap_err().to_string();

@@ -158,10 +158,23 @@ impl Scenario {
         }
     }
 
+    /// The scenario's ScaledObject, checked; the repository's default is compiled in, so
+    /// the built-in scenarios also run where the repository is not.
+    pub fn load_scaled_object(&self) -> Result<crate::keda::Loaded, crate::keda::LoadError> {
+        let path = self.scaled_object_path();
+        if self.scaled_object == default_scaled_object() && !path.exists() {
+            return crate::keda::load_text(
+                crate::keda::REPOSITORY_SCALED_OBJECT,
+                "k8s/keda/scaled-object.yaml (compiled in)",
+            );
+        }
+        crate::keda::load(&path)
+    }
+
     /// The published run: on the manifests' topic, 1000 ms, producer deleted, 100 ms,
     /// then 10 s.
     pub fn published() -> anyhow::Result<Self> {
-        let partitions = manifest_partitions(&repo_root().join("k8s/kafka/topic.yaml"))?;
+        let partitions = manifest_partitions(TOPIC_MANIFEST, "k8s/kafka/topic.yaml")?;
         Ok(Self {
             name: "published".into(),
             description: format!(
@@ -245,17 +258,18 @@ fn published_phases() -> Vec<Phase> {
     ]
 }
 
-/// `spec.partitions` of the KafkaTopic manifest at `path`.
-pub fn manifest_partitions(path: &Path) -> anyhow::Result<u32> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+/// The repository's KafkaTopic manifest, compiled in.
+const TOPIC_MANIFEST: &str = include_str!("../../k8s/kafka/topic.yaml");
+
+/// `spec.partitions` of a KafkaTopic manifest (`shown` names it in errors).
+pub fn manifest_partitions(text: &str, shown: &str) -> anyhow::Result<u32> {
     let doc: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        serde_yaml_ng::from_str(text).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
     let partitions = doc
         .get("spec")
         .and_then(|s| s.get("partitions"))
         .and_then(serde_yaml_ng::Value::as_u64)
-        .ok_or_else(|| anyhow::anyhow!("{}: no spec.partitions", path.display()))?;
+        .ok_or_else(|| anyhow::anyhow!("{shown}: no spec.partitions"))?;
     Ok(partitions as u32)
 }
 

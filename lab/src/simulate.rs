@@ -1,14 +1,17 @@
-//! `lab simulate`: the scenario in virtual time with a model of the workload, no broker.
+//! `lab simulate`: the scenario in virtual time with a model of the workload, no broker,
+//! driven by the same run loop as the replay ([`crate::run`]).
 //!
 //! The model, stepped every 10 ms of virtual time:
 //! - the producer sends one event per period to the partition librdkafka's default
-//!   partitioner picks for key `seq` (CRC32 of the key, modulo the partition count);
+//!   partitioner picks for key `seq` (CRC32 of the key, modulo the partition count); a new
+//!   phase is a new producer pod (a pod start later, at a random point of its period,
+//!   sequence from 0);
 //! - each consumer replica takes events from its partitions in turn, spends
 //!   `processing_ms` on each, stores the offset, and commits its stored offsets every
-//!   `commit_interval_ms` (its own timer, at a random phase), and when it loses a
-//!   partition or stops;
-//! - a replica the Deployment gains starts a random 0.5x..1.5x `pod_start_ms` later,
-//!   and its commit timer runs from its start (as librdkafka's does);
+//!   `commit_interval_ms` (its own timer, from its start, as librdkafka's is), and when it
+//!   loses a partition or stops;
+//! - a replica the Deployment gains starts a random 0.5x..1.5x `pod_start_ms` later; the
+//!   newest replica stops first;
 //! - every join or leave rebalances the group (cooperative-sticky: only partitions that
 //!   change owner move); a join takes two rounds of `rebalance_round_ms`, a leave one;
 //!   until it is over the group's commits fail (RebalanceInProgress) and moving
@@ -17,34 +20,75 @@
 //!
 //! Deterministic for a given seed.
 
+use std::collections::BTreeMap;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::emulator::{Autoscaler, Controller, Offsets, ScalingSpec};
-use crate::report::timeline::{Sample, Timeline};
-use crate::scenario::Scenario;
+use crate::emulator::{Millis, Offsets, ScalingSpec};
+use crate::report::timeline::Timeline;
+use crate::run::{self, World, WARMUP_MS};
+use crate::scenario::{ConsumerModel, Scenario};
 
 /// Virtual time step, ms.
-const STEP: u64 = 10;
-/// Sample interval, ms.
-const SAMPLE: u64 = 1000;
-/// How long the workload runs before the emulator starts, ms.
-const WARMUP: u64 = 20_000;
+const STEP: Millis = 10;
 
 /// The partition librdkafka's default (consistent_random) partitioner picks for `key`.
 pub fn partition_for(key: &str, partitions: u32) -> u32 {
     crc32fast::hash(key.as_bytes()) % partitions
 }
 
+/// Runs `scenario` against the emulator configured by `spec`.
+pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> anyhow::Result<Timeline> {
+    let mut model = Model::new(scenario, seed);
+    futures::executor::block_on(run::drive(
+        scenario,
+        spec,
+        &mut model,
+        &mut run::Unwatched,
+        "simulate",
+    ))
+}
+
+/// How often each phase settled at each replica count over seeds 1..=n.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spread {
+    /// Per phase: replica count -> seeds.
+    pub counts: Vec<BTreeMap<u32, u64>>,
+    /// Seeds whose every phase matched its published count.
+    pub all_as_published: u64,
+}
+
+pub fn robustness(scenario: &Scenario, spec: &ScalingSpec, n: u64) -> anyhow::Result<Spread> {
+    let mut counts = vec![BTreeMap::<u32, u64>::new(); scenario.phases.len()];
+    let mut all_as_published = 0;
+    for seed in 1..=n {
+        let timeline = run(scenario, spec, seed)?;
+        let mut all = true;
+        for (i, phase) in scenario.phases.iter().enumerate() {
+            let settled = timeline.outcome(i).map(|o| o.settled);
+            if let Some(settled) = settled {
+                *counts[i].entry(settled).or_default() += 1;
+            }
+            all &= phase.published.is_none() || phase.published == settled;
+        }
+        all_as_published += u64::from(all);
+    }
+    Ok(Spread {
+        counts,
+        all_as_published,
+    })
+}
+
 #[derive(Debug)]
 struct Replica {
     id: u32,
     /// Joins the group at this time.
-    joins_at: u64,
+    joins_at: Millis,
     member: bool,
     /// The event in progress: (partition, ms left).
-    busy: Option<(usize, u64)>,
-    next_commit: u64,
+    busy: Option<(usize, Millis)>,
+    next_commit: Millis,
     /// Round-robin cursor over partitions.
     cursor: usize,
 }
@@ -58,21 +102,154 @@ struct Partition {
     committed: Option<i64>,
     owner: Option<u32>,
     /// Not consumed before this time (moving between owners).
-    available_at: u64,
+    available_at: Millis,
 }
 
-struct World {
+/// The modelled workload; `clock` counts from the start of the warm-up.
+struct Model {
+    consumer: ConsumerModel,
+    clock: Millis,
     /// The group's commits fail until then (a rebalance is in progress).
-    rebalancing_until: u64,
+    rebalancing_until: Millis,
     partitions: Vec<Partition>,
     replicas: Vec<Replica>,
     next_id: u32,
     rng: StdRng,
+    /// The producer: its period, the next send and its sequence.
+    producer: Option<(Millis, Millis)>,
+    seq: u64,
 }
 
-impl World {
-    fn commit(&mut self, now: u64, owner: u32) {
-        if now < self.rebalancing_until {
+impl World for Model {
+    fn now(&self) -> Millis {
+        self.clock.saturating_sub(WARMUP_MS)
+    }
+
+    async fn warm_up(&mut self, period_ms: Option<u64>, replicas: u32) -> anyhow::Result<()> {
+        self.reconcile(replicas);
+        // Replicas present at the start are already members with their partitions.
+        for r in &mut self.replicas {
+            r.joins_at = 0;
+        }
+        self.producer = period_ms.map(|p| (p, self.rng.random_range(0..p.min(1000))));
+        self.advance_to(WARMUP_MS);
+        Ok(())
+    }
+
+    async fn set_producer(&mut self, period_ms: Option<u64>, _phase: usize) -> anyhow::Result<()> {
+        self.seq = 0;
+        self.producer = period_ms.map(|p| {
+            let jitter = self.rng.random_range(0..p.min(1000));
+            (p, self.clock + self.consumer.pod_start_ms + jitter)
+        });
+        Ok(())
+    }
+
+    async fn offsets(&mut self) -> anyhow::Result<Vec<Offsets>> {
+        Ok(Offsets::numbered(
+            self.partitions.iter().map(|p| (p.end, p.committed)),
+        ))
+    }
+
+    async fn scale(&mut self, replicas: u32) -> anyhow::Result<()> {
+        if self.reconcile(replicas) {
+            // A leave: one round.
+            self.rebalance(self.consumer.rebalance_round_ms);
+        }
+        Ok(())
+    }
+
+    fn running(&self) -> u32 {
+        self.replicas.len() as u32
+    }
+
+    async fn advance(&mut self, until: Millis) -> anyhow::Result<bool> {
+        self.advance_to(WARMUP_MS + until);
+        Ok(true)
+    }
+}
+
+impl Model {
+    fn new(scenario: &Scenario, seed: u64) -> Self {
+        Self {
+            consumer: scenario.consumer.clone(),
+            clock: 0,
+            rebalancing_until: 0,
+            partitions: (0..scenario.partitions)
+                .map(|_| Partition {
+                    end: 0,
+                    position: 0,
+                    stored: 0,
+                    // Warm start: the demo was already running, so the group has
+                    // committed every partition.
+                    committed: Some(0),
+                    owner: None,
+                    available_at: 0,
+                })
+                .collect(),
+            replicas: Vec::new(),
+            next_id: 0,
+            rng: StdRng::seed_from_u64(seed),
+            producer: None,
+            seq: 0,
+        }
+    }
+
+    fn advance_to(&mut self, clock: Millis) {
+        while self.clock < clock {
+            self.step();
+            self.clock += STEP;
+        }
+    }
+
+    /// One 10 ms step: produce, join, consume, commit.
+    fn step(&mut self) {
+        let clock = self.clock;
+        if let Some((period, next_send)) = &mut self.producer {
+            while *next_send <= clock {
+                let p = partition_for(&self.seq.to_string(), self.partitions.len() as u32);
+                self.partitions[p as usize].end += 1;
+                self.seq += 1;
+                *next_send += *period;
+            }
+        }
+        let mut joined = false;
+        for r in self
+            .replicas
+            .iter_mut()
+            .filter(|r| !r.member && r.joins_at <= clock)
+        {
+            r.member = true;
+            joined = true;
+        }
+        if joined {
+            // A join: two rounds of the cooperative protocol (none for the replicas that
+            // were already running at the start).
+            let duration = if clock == 0 {
+                0
+            } else {
+                2 * self.consumer.rebalance_round_ms
+            };
+            self.rebalance(duration);
+        }
+        self.consume();
+        let due: Vec<u32> = self
+            .replicas
+            .iter()
+            .filter(|r| r.member && r.next_commit <= clock)
+            .map(|r| r.id)
+            .collect();
+        for id in due {
+            self.commit(id);
+            let interval = self.consumer.commit_interval_ms;
+            if let Some(r) = self.replicas.iter_mut().find(|r| r.id == id) {
+                r.next_commit += interval;
+            }
+        }
+    }
+
+    fn commit(&mut self, owner: u32) {
+        if self.clock < self.rebalancing_until {
             return;
         }
         for p in self
@@ -88,8 +265,8 @@ impl World {
 
     /// Cooperative-sticky: keep owners within their quota, give the rest to the members
     /// with room, in order.
-    fn rebalance(&mut self, now: u64, duration: u64) {
-        self.rebalancing_until = self.rebalancing_until.max(now + duration);
+    fn rebalance(&mut self, duration: Millis) {
+        self.rebalancing_until = self.rebalancing_until.max(self.clock + duration);
         let members: Vec<u32> = self
             .replicas
             .iter()
@@ -129,15 +306,15 @@ impl World {
                 continue;
             }
             if let Some(old) = old_owner {
-                // The old owner finishes an event of this partition, then commits it.
+                // The old owner finishes an event of this partition; its commit on revoke
+                // happens mid-rebalance and fails, so the new owner reads again from the
+                // last committed offset.
                 if let Some(r) = self.replicas.iter_mut().find(|r| r.id == old) {
                     if r.busy.is_some_and(|(bp, _)| bp == p) {
                         r.busy = None;
                         self.partitions[p].stored = self.partitions[p].position;
                     }
                 }
-                // Its commit on revoke happens mid-rebalance and fails: the new owner
-                // reads again from the last committed offset.
             }
             let part = &mut self.partitions[p];
             part.owner = new_owner;
@@ -149,11 +326,12 @@ impl World {
     }
 
     /// Brings the number of replicas to `wanted`: new ones start, the newest stop.
-    fn reconcile(&mut self, now: u64, wanted: u32, scenario: &Scenario) -> bool {
-        let mut membership_changed = false;
+    /// Returns whether a member left the group.
+    fn reconcile(&mut self, wanted: u32) -> bool {
+        let mut left = false;
         while (self.replicas.len() as u32) < wanted {
-            let pod_start = scenario.consumer.pod_start_ms;
-            let starts_at = now
+            let pod_start = self.consumer.pod_start_ms;
+            let starts_at = self.clock
                 + self
                     .rng
                     .random_range(pod_start / 2..=pod_start + pod_start / 2);
@@ -163,7 +341,7 @@ impl World {
                 member: false,
                 busy: None,
                 // librdkafka starts the auto-commit timer when the client is created.
-                next_commit: starts_at + scenario.consumer.commit_interval_ms,
+                next_commit: starts_at + self.consumer.commit_interval_ms,
                 cursor: 0,
             });
             self.next_id += 1;
@@ -177,7 +355,7 @@ impl World {
                 }
                 // Its last commit comes before it leaves: it succeeds.
                 let until = std::mem::take(&mut self.rebalancing_until);
-                self.commit(now, leaving.id);
+                self.commit(leaving.id);
                 self.rebalancing_until = until;
                 for p in self
                     .partitions
@@ -186,13 +364,14 @@ impl World {
                 {
                     p.owner = None;
                 }
-                membership_changed = true;
+                left = true;
             }
         }
-        membership_changed
+        left
     }
 
-    fn consume(&mut self, now: u64, processing: u64) {
+    fn consume(&mut self) {
+        let (clock, processing) = (self.clock, self.consumer.processing_ms);
         for r in self.replicas.iter_mut().filter(|r| r.member) {
             let mut budget = STEP;
             loop {
@@ -208,7 +387,9 @@ impl World {
                 let n = self.partitions.len();
                 let next = (0..n).map(|k| (r.cursor + k) % n).find(|&p| {
                     let part = &self.partitions[p];
-                    part.owner == Some(r.id) && part.available_at <= now && part.position < part.end
+                    part.owner == Some(r.id)
+                        && part.available_at <= clock
+                        && part.position < part.end
                 });
                 let Some(p) = next else { break };
                 r.cursor = (p + 1) % n;
@@ -217,155 +398,6 @@ impl World {
             }
         }
     }
-
-    fn offsets(&self) -> Vec<Offsets> {
-        self.partitions
-            .iter()
-            .map(|p| Offsets {
-                end: p.end,
-                committed: p.committed,
-            })
-            .collect()
-    }
-
-    fn running(&self) -> u32 {
-        self.replicas.len() as u32
-    }
-}
-
-/// Runs `scenario` against the emulator configured by `spec`.
-pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> Timeline {
-    let mut timeline = Timeline::new(scenario.clone(), "simulate");
-    let mut autoscaler = Autoscaler::new(spec.clone(), scenario.start_replicas);
-    let mut world = World {
-        rebalancing_until: 0,
-        partitions: (0..scenario.partitions)
-            .map(|_| Partition {
-                end: 0,
-                position: 0,
-                stored: 0,
-                // Warm start: the demo was already running, so the group has
-                // committed every partition.
-                committed: Some(0),
-                owner: None,
-                available_at: 0,
-            })
-            .collect(),
-        replicas: Vec::new(),
-        next_id: 0,
-        rng: StdRng::seed_from_u64(seed),
-    };
-    world.reconcile(0, scenario.start_replicas, scenario);
-    // Replicas present at the start are already members with their partitions.
-    for r in &mut world.replicas {
-        r.joins_at = 0;
-    }
-
-    // The world runs WARMUP ms before the emulator starts: the demo was already running
-    // at the first phase's rate, as in the published run.
-    let end = WARMUP + scenario.seconds() * 1000;
-    let (mut seq, mut next_send, mut current_phase) = (0u64, 0u64, usize::MAX);
-    let (mut produced_since_sample, mut last_hpa) = (0u64, scenario.start_replicas);
-    let mut clock = 0;
-    while clock < end {
-        let t = clock.saturating_sub(WARMUP);
-        let phase = timeline.phase_at(t as f64 / 1000.0);
-        let period = scenario.phases[phase].producer_period_ms;
-        if phase != current_phase {
-            // A new phase is a new producer pod (or none): it starts a pod start later,
-            // at a random moment within one period, and its sequence starts again.
-            current_phase = phase;
-            seq = 0;
-            let jitter = period.map_or(0, |p| world.rng.random_range(0..p.min(1000)));
-            let delay = if clock == 0 {
-                0
-            } else {
-                scenario.consumer.pod_start_ms
-            };
-            next_send = clock + delay + jitter;
-        }
-        if let Some(period) = period {
-            while next_send <= clock {
-                let p = partition_for(&seq.to_string(), scenario.partitions) as usize;
-                world.partitions[p].end += 1;
-                seq += 1;
-                produced_since_sample += 1;
-                next_send += period;
-            }
-        }
-
-        let mut joined = false;
-        for r in world
-            .replicas
-            .iter_mut()
-            .filter(|r| !r.member && r.joins_at <= clock)
-        {
-            r.member = true;
-            joined = true;
-        }
-        if joined {
-            // A join: two rounds of the cooperative protocol (none for the replicas that
-            // were already running at the start).
-            let duration = if clock == 0 {
-                0
-            } else {
-                2 * scenario.consumer.rebalance_round_ms
-            };
-            world.rebalance(clock, duration);
-        }
-        world.consume(clock, scenario.consumer.processing_ms);
-        let due: Vec<u32> = world
-            .replicas
-            .iter()
-            .filter(|r| r.member && r.next_commit <= clock)
-            .map(|r| r.id)
-            .collect();
-        for id in due {
-            world.commit(clock, id);
-            let r = world
-                .replicas
-                .iter_mut()
-                .find(|r| r.id == id)
-                .expect("replica exists");
-            r.next_commit += scenario.consumer.commit_interval_ms;
-        }
-
-        if clock >= WARMUP && autoscaler.next_due() <= t {
-            let offsets = world.offsets();
-            for decision in autoscaler.evaluate(t, &offsets) {
-                if decision.by == Controller::Hpa {
-                    last_hpa = decision.desired;
-                }
-                timeline.decisions.push(decision);
-            }
-            if world.reconcile(clock, autoscaler.replicas(), scenario) {
-                // A leave: one round.
-                world.rebalance(clock, scenario.consumer.rebalance_round_ms);
-            }
-        }
-
-        if clock >= WARMUP && t % SAMPLE == 0 {
-            let reading = crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone())
-                .read(&world.offsets());
-            timeline.samples.push(Sample {
-                t: t as f64 / 1000.0,
-                phase,
-                period_ms: period.unwrap_or(0),
-                produced_per_s: produced_since_sample as f64 * 1000.0 / SAMPLE as f64,
-                total_lag: reading.total_lag,
-                metric: reading.metric,
-                active: reading.active,
-                hpa_desired: last_hpa,
-                replicas: autoscaler.replicas(),
-                running: world.running(),
-            });
-        }
-        if t % SAMPLE == 0 {
-            produced_since_sample = 0;
-        }
-        clock += STEP;
-    }
-    timeline
 }
 
 #[cfg(test)]

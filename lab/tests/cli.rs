@@ -67,11 +67,11 @@ fn plan_prints_one_json_line_per_evaluation() {
         })
         .collect();
     // Lag 60 on one partition: capped at 1 x 5, so one replica; at 45 s the lag is gone.
+    // The HPA's first sync comes one sync period after KEDA creates it.
     assert_eq!(
         summary,
         [
             (0, "keda", 1),
-            (0, "hpa", 1),
             (15, "hpa", 1),
             (30, "keda", 1),
             (30, "hpa", 1),
@@ -79,7 +79,7 @@ fn plan_prints_one_json_line_per_evaluation() {
         ]
     );
     assert_eq!(lines[0]["metric"], 5);
-    assert_eq!(lines[5]["metric"], 0);
+    assert_eq!(lines[4]["metric"], 0);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -202,6 +202,8 @@ fn lag_reads_a_real_group_like_keda() {
         .unwrap();
     committer.commit(&tpl, CommitMode::Sync).unwrap();
 
+    let dir = temp_dir("lag");
+    let record = dir.join("trace.jsonl");
     let out = lab(&[
         "lag",
         "--brokers",
@@ -210,6 +212,8 @@ fn lag_reads_a_real_group_like_keda() {
         "lab-test",
         "--topic",
         "event",
+        "--record",
+        record.to_str().unwrap(),
     ]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -221,7 +225,176 @@ fn lag_reads_a_real_group_like_keda() {
         stdout.contains("        1           15         none (invalid)"),
         "{stdout}"
     );
-    // latest policy: the uncommitted partition counts 1.
-    assert!(stdout.contains("total lag 6 over 2 partitions"), "{stdout}");
-    assert!(stdout.contains("desired replicas: 2"), "{stdout}");
+    // earliest (the repository's policy): the uncommitted partition counts its whole log.
+    assert!(
+        stdout.contains("total lag 20 over 2 partitions (2 counted, 2 with lag)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("KEDA metric 10 (lagThreshold 5; capped at 10)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("HPA at 1 replica(s): proposes 2"),
+        "{stdout}"
+    );
+    // What it read is a trace `lab plan` takes.
+    let trace = std::fs::read_to_string(&record).unwrap();
+    let line: serde_json::Value = serde_json::from_str(trace.lines().next().unwrap()).unwrap();
+    assert_eq!(line["total_lag"], 20);
+    assert_eq!(line["partitions"][1]["end"], 15);
+    let plan = lab(&[
+        "plan",
+        "--scaled-object",
+        &repo("k8s/keda/scaled-object.yaml"),
+        "--trace",
+        record.to_str().unwrap(),
+        "--until",
+        "15",
+    ]);
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    assert!(
+        text(&plan.stdout).contains("\"metric\":10"),
+        "{}",
+        text(&plan.stdout)
+    );
+    // --format json: one trace line per reading on stdout.
+    let json = lab(&[
+        "lag",
+        "--brokers",
+        broker.bootstrap(),
+        "--group",
+        "lab-test",
+        "--topic",
+        "event",
+        "--format",
+        "json",
+    ]);
+    let line: serde_json::Value = serde_json::from_str(text(&json.stdout).trim()).unwrap();
+    assert_eq!(line["partitions"][0]["committed"], 10);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `lab report` renders the same phase table and explanations from a timeline that
+/// `simulate` wrote.
+#[test]
+fn report_reproduces_the_summary_of_a_run() {
+    let dir = temp_dir("report");
+    let out = lab(&[
+        "simulate",
+        "--scenario",
+        "published",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let original = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    let again = dir.join("again");
+    let out = lab(&[
+        "report",
+        dir.join("timeline.csv").to_str().unwrap(),
+        "--scenario",
+        "published",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rendered = std::fs::read_to_string(again.join("summary.md")).unwrap();
+    let body = |s: &str| {
+        s.split("## Notes")
+            .next()
+            .unwrap()
+            .replacen("— simulate", "— report", 1)
+    };
+    assert_eq!(body(&rendered), body(&original));
+    assert!(again.join("chart.png").exists());
+    // Without a scenario: phases as the timeline names them, nothing published.
+    let out = lab(&[
+        "report",
+        dir.join("timeline.csv").to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bare = std::fs::read_to_string(again.join("summary.md")).unwrap();
+    assert!(bare.contains("| period 100 ms | - |"), "{bare}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn check_manifests_reports_findings_skips_and_rules() {
+    let out = lab(&[
+        "check-manifests",
+        &repo("lab/tests/fixtures/published-writeup.yaml"),
+        "--dockerfile",
+        &repo("Dockerfile"),
+    ]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("[scale-target-exists]"), "{stderr}");
+    assert!(stderr.contains("    fix: "), "{stderr}");
+    assert!(stderr.contains("finding(s) in the manifests"), "{stderr}");
+    assert!(
+        text(&out.stdout).contains("skipped strimzi-kafka-version: no Kafka in these manifests"),
+        "{}",
+        text(&out.stdout)
+    );
+    let rules = lab(&["check-manifests", "--rules"]);
+    assert!(rules.status.success());
+    assert!(text(&rules.stdout).contains("trigger-host-resolvable\n    checks:"));
+}
+
+#[test]
+fn help_names_the_versions_the_emulator_follows() {
+    let out = lab(&["--help"]);
+    let help = text(&out.stdout);
+    assert!(help.contains("KEDA 2.20.2"), "{help}");
+    assert!(help.contains("Kubernetes 1.35 HPA controller"), "{help}");
+}
+
+/// A ScaledObject whose scaling the emulator cannot reproduce is refused, by name.
+#[test]
+fn plan_refuses_what_it_cannot_emulate() {
+    let dir = temp_dir("refuse");
+    let so = dir.join("so.yaml");
+    let text_so = std::fs::read_to_string(repo("k8s/keda/scaled-object.yaml"))
+        .unwrap()
+        .replace("  triggers:", "  advanced2: {}\n  triggers:");
+    std::fs::write(&so, text_so).unwrap();
+    let trace = dir.join("trace.jsonl");
+    std::fs::write(&trace, "{\"t\": 0, \"partitions\": []}\n").unwrap();
+    let out = lab(&[
+        "plan",
+        "--scaled-object",
+        so.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown field `advanced2`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let modifiers = std::fs::read_to_string(repo("k8s/keda/scaled-object.yaml"))
+        .unwrap()
+        .replace(
+            "  advanced:\n",
+            "  advanced:\n    scalingModifiers: {formula: 'kafka * 2', target: '5'}\n",
+        );
+    std::fs::write(&so, modifiers).unwrap();
+    let out = lab(&[
+        "plan",
+        "--scaled-object",
+        so.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("spec.advanced.scalingModifiers: not emulated"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -98,6 +98,27 @@ seconds = 180
         summary.contains("## busy") && summary.contains("## idle"),
         "{summary}"
     );
+    // Nothing is lost while KEDA scales: every event below the group's final committed
+    // offset was processed (the ledgers of the producer and every replica).
+    let accounting = std::fs::read_to_string(dir.join("accounting.csv")).unwrap();
+    eprintln!("{accounting}");
+    let total: Vec<&str> = accounting.lines().last().unwrap().split(',').collect();
+    assert_eq!(total[0], "total", "{accounting}");
+    let (produced, processed, lost): (u64, u64, u64) = (
+        total[1].parse().unwrap(),
+        total[2].parse().unwrap(),
+        total[4].parse().unwrap(),
+    );
+    assert!(produced > 1000, "{accounting}");
+    assert_eq!(lost, 0, "{accounting}");
+    assert!(
+        processed + total[5].parse::<u64>().unwrap() == produced,
+        "every produced event is processed or still pending: {accounting}"
+    );
+    assert!(
+        summary.contains("## Every event accounted for"),
+        "{summary}"
+    );
     assert!(dir.join("chart.png").exists() && dir.join("replay.log").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -1,130 +1,229 @@
-//! KEDA's own scaling loop for a ScaledObject: 0 -> 1, and N -> 0 after the cooldown.
+//! KEDA's own scaling loop for a ScaledObject (pkg/scaling/executor/scale_scaledobjects.go
+//! RequestScale, scaleFromZeroOrIdle, scaleToZeroOrIdle).
 //!
-//! Every pollingInterval KEDA asks its triggers whether they are active. Active with no
-//! replicas: KEDA scales to max(minReplicaCount, 1) itself (the HPA does nothing at 0).
-//! Inactive for longer than cooldownPeriod (counted from the last active poll, strictly):
-//! KEDA scales straight to idleReplicaCount or minReplicaCount, from any N, bypassing
-//! the HPA's policies. Everything between 1 and N is the HPA's business.
+//! Every pollingInterval KEDA asks its triggers whether they are active:
+//! - active (or `force-activation`): at 0 replicas, or below minReplicaCount with
+//!   idleReplicaCount set, KEDA scales to max(minReplicaCount, 1) itself (unless
+//!   `paused-scale-out`); otherwise it only records lastActiveTime;
+//! - inactive, above idleReplicaCount (or above 0 with minReplicaCount 0): once the
+//!   cooldown has passed KEDA scales straight to idleReplicaCount or minReplicaCount from
+//!   any N, bypassing the HPA (unless `paused-scale-in`);
+//! - inactive and below minReplicaCount (idleReplicaCount unset): KEDA raises the target
+//!   to minReplicaCount.
+//!
+//! lastActiveTime and creationTimestamp are `metav1.Time`: the API server stores them as
+//! RFC 3339 with whole seconds, and KEDA re-reads the object every poll, so the cooldown
+//! is counted from the last active poll's time truncated to the second. The test
+//! `lastActiveTime + cooldown < now` is made at a poll that lands a little after its timer
+//! (startScaleLoop), so on the emulator's exact grid a lastActiveTime exactly
+//! cooldownPeriod old has expired.
 
 use super::spec::{Millis, ScalingSpec};
+
+/// What one poll did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KedaAction {
+    /// Nothing (N -> N is the HPA's business).
+    Hold,
+    /// Active at 0 (or below min with idle set): scaled to max(min, 1).
+    Activate,
+    /// Inactive for longer than the cooldown: scaled to idle or min.
+    Deactivate,
+    /// Inactive, but the cooldown has not passed yet.
+    CoolingDown,
+    /// Below minReplicaCount without idleReplicaCount: raised to min.
+    RaiseToMin,
+    /// A pause annotation stopped the change.
+    Paused,
+}
 
 #[derive(Debug, Clone)]
 pub struct KedaLoop {
     created: Millis,
+    /// `status.lastActiveTime`, as read back (whole seconds).
     last_active: Option<Millis>,
 }
 
+/// A `metav1.Time` read back from the API server: whole seconds.
+fn stored(t: Millis) -> Millis {
+    t - t % 1000
+}
+
 impl KedaLoop {
-    /// A ScaledObject created at `created`.
+    /// A ScaledObject created at `created` that was never active.
     pub fn new(created: Millis) -> Self {
         Self {
-            created,
+            created: stored(created),
             last_active: None,
         }
     }
 
-    /// The last poll that found the trigger active.
+    /// A ScaledObject that was active up to `at` (a demo already running).
+    pub fn active_until(at: Millis) -> Self {
+        Self {
+            created: 0,
+            last_active: Some(stored(at)),
+        }
+    }
+
+    /// The last poll that found the trigger active, as KEDA stores it.
     pub fn last_active(&self) -> Option<Millis> {
         self.last_active
     }
 
-    /// One poll: returns the replica count KEDA leaves the Deployment at.
-    pub fn poll(&mut self, spec: &ScalingSpec, now: Millis, active: bool, replicas: u32) -> u32 {
+    /// One poll: the replica count KEDA leaves the target at, and why.
+    pub fn poll(
+        &mut self,
+        spec: &ScalingSpec,
+        now: Millis,
+        active: bool,
+        replicas: u32,
+    ) -> (u32, KedaAction) {
         let min = spec.min_replicas;
-        if active {
-            self.last_active = Some(now);
+        let a = &spec.annotations;
+        if active || a.force_activation {
             let below_idle_min = spec.idle_replicas.is_some() && replicas < min;
             if replicas == 0 || below_idle_min {
-                return min.max(1);
+                if a.paused_scale_out {
+                    return (replicas, KedaAction::Paused);
+                }
+                self.last_active = Some(stored(now));
+                return (min.max(1), KedaAction::Activate);
             }
-            return replicas;
+            self.last_active = Some(stored(now));
+            return (replicas, KedaAction::Hold);
         }
         let may_drop =
-            (replicas > 0 && min == 0) || spec.idle_replicas.is_some_and(|idle| replicas > idle);
+            spec.idle_replicas.is_some_and(|idle| replicas > idle) || (replicas > 0 && min == 0);
         if may_drop {
-            let cooled_down = match self.last_active {
-                Some(last) => last + spec.cooldown_period < now,
-                None => self.created + spec.initial_cooldown_period < now,
-            };
-            if cooled_down {
-                return spec.idle_replicas.unwrap_or(min);
+            if a.paused_scale_in {
+                return (replicas, KedaAction::Paused);
             }
+            let since = match self.last_active {
+                Some(last) => last + spec.cooldown_period,
+                None => self.created + spec.initial_cooldown_period,
+            };
+            // `since < now` on a clock slightly behind the real one: at equality the
+            // real poll is already later.
+            if since <= now {
+                return (spec.idle_replicas.unwrap_or(min), KedaAction::Deactivate);
+            }
+            return (replicas, KedaAction::CoolingDown);
         }
-        replicas
+        if spec.idle_replicas.is_none() && replicas < min {
+            return (min, KedaAction::RaiseToMin);
+        }
+        (replicas, KedaAction::Hold)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::spec::KafkaTrigger;
+    use crate::emulator::spec::fixtures::published;
 
     fn spec(min: u32, idle: Option<u32>) -> ScalingSpec {
         ScalingSpec {
-            target: "kafka-consumer".into(),
-            polling_interval: 30_000,
-            cooldown_period: 30_000,
-            initial_cooldown_period: 0,
             min_replicas: min,
-            max_replicas: 10,
             idle_replicas: idle,
-            behavior: None,
-            hpa_sync: 15_000,
-            trigger: KafkaTrigger::default(),
+            ..published()
         }
     }
 
     #[test]
     fn active_at_zero_scales_to_one() {
         let mut keda = KedaLoop::new(0);
-        assert_eq!(keda.poll(&spec(0, None), 0, true, 0), 1);
-        assert_eq!(keda.poll(&spec(3, None), 0, true, 0), 3, "max(min, 1)");
+        assert_eq!(keda.poll(&spec(0, None), 0, true, 0).0, 1);
+        assert_eq!(keda.poll(&spec(3, None), 0, true, 0).0, 3, "max(min, 1)");
         assert_eq!(
             keda.poll(&spec(0, None), 30_000, true, 4),
-            4,
+            (4, KedaAction::Hold),
             "N stays N: the HPA's business"
         );
     }
 
+    /// scale_scaledobjects.go scaleToZeroOrIdle compares the stored (whole-second)
+    /// lastActiveTime + cooldownPeriod with the time of a poll that lands after its timer:
+    /// with cooldown 30 s and polls every 30 s the first inactive poll already drops.
     #[test]
-    fn drop_to_zero_waits_strictly_longer_than_the_cooldown() {
+    fn drop_to_zero_at_the_first_inactive_poll_a_cooldown_after_the_last_active_one() {
         let s = spec(0, None);
         let mut keda = KedaLoop::new(0);
-        assert_eq!(keda.poll(&s, 0, true, 1), 1);
+        assert_eq!(keda.poll(&s, 0, true, 1).0, 1);
         assert_eq!(
             keda.poll(&s, 30_000, false, 5),
-            5,
-            "0 + 30 s < 30 s is false"
+            (0, KedaAction::Deactivate),
+            "0 + 30 s is not after a poll landing just after 30 s: straight from 5 to 0"
         );
-        assert_eq!(keda.poll(&s, 60_000, false, 5), 0, "straight from 5 to 0");
-        assert_eq!(keda.last_active(), Some(0));
+        let mut keda = KedaLoop::new(0);
+        keda.poll(&s, 30_700, true, 1);
+        assert_eq!(keda.last_active(), Some(30_000), "stored in whole seconds");
+        assert_eq!(keda.poll(&s, 60_000, false, 1).1, KedaAction::Deactivate);
+        let mut keda = KedaLoop::new(0);
+        keda.poll(&s, 10_000, true, 1);
+        assert_eq!(keda.poll(&s, 39_999, false, 1).1, KedaAction::CoolingDown);
     }
 
+    /// Without a lastActiveTime KEDA counts from creationTimestamp + initialCooldownPeriod
+    /// (default 0): the first poll after creation already drops.
     #[test]
     fn before_any_active_poll_the_initial_cooldown_counts_from_creation() {
         let mut s = spec(0, None);
         let mut keda = KedaLoop::new(0);
-        assert_eq!(keda.poll(&s, 0, false, 1), 1, "creation + 0 < 0 is false");
-        assert_eq!(keda.poll(&s, 30_000, false, 1), 0);
+        assert_eq!(keda.poll(&s, 0, false, 1), (0, KedaAction::Deactivate));
         s.initial_cooldown_period = 60_000;
         let mut keda = KedaLoop::new(0);
-        assert_eq!(keda.poll(&s, 30_000, false, 1), 1);
-        assert_eq!(keda.poll(&s, 60_000, false, 1), 1);
-        assert_eq!(keda.poll(&s, 90_000, false, 1), 0);
+        assert_eq!(keda.poll(&s, 30_000, false, 1).0, 1);
+        assert_eq!(keda.poll(&s, 60_000, false, 1).0, 0);
+    }
+
+    /// RequestScale: inactive, idleReplicaCount unset and below minReplicaCount -> min.
+    #[test]
+    fn below_min_replica_count_keda_raises_the_target() {
+        let mut keda = KedaLoop::new(0);
+        assert_eq!(
+            keda.poll(&spec(2, None), 0, false, 0),
+            (2, KedaAction::RaiseToMin)
+        );
+        assert_eq!(
+            keda.poll(&spec(3, None), 0, true, 1),
+            (1, KedaAction::Hold),
+            "active and above 0: the HPA raises it, not KEDA"
+        );
+        assert_eq!(keda.poll(&spec(2, None), 100_000, false, 2).0, 2);
     }
 
     #[test]
-    fn min_above_zero_never_drops_and_idle_replicas_are_the_floor() {
-        let mut keda = KedaLoop::new(0);
-        assert_eq!(keda.poll(&spec(2, None), 100_000, false, 2), 2);
+    fn idle_replicas_are_the_floor() {
         let s = spec(3, Some(0));
         let mut keda = KedaLoop::new(0);
         assert_eq!(
-            keda.poll(&s, 0, true, 0),
+            keda.poll(&s, 0, true, 0).0,
             3,
             "idle set and below min: to min"
         );
-        assert_eq!(keda.poll(&s, 30_000, false, 3), 3);
-        assert_eq!(keda.poll(&s, 60_000, false, 3), 0, "to idleReplicaCount");
+        assert_eq!(keda.poll(&s, 30_000, true, 3).0, 3);
+        assert_eq!(keda.poll(&s, 60_000, false, 3).0, 0, "to idleReplicaCount");
+    }
+
+    /// scaleToZeroOrIdle / scaleFromZeroOrIdle return early on the paused-scale-in/out
+    /// annotations; force-activation counts as active.
+    #[test]
+    fn pause_and_force_annotations() {
+        let mut s = spec(0, None);
+        s.annotations.paused_scale_in = true;
+        assert_eq!(
+            KedaLoop::new(0).poll(&s, 90_000, false, 3),
+            (3, KedaAction::Paused)
+        );
+        s.annotations = Default::default();
+        s.annotations.paused_scale_out = true;
+        assert_eq!(
+            KedaLoop::new(0).poll(&s, 0, true, 0),
+            (0, KedaAction::Paused)
+        );
+        s.annotations = Default::default();
+        s.annotations.force_activation = true;
+        assert_eq!(KedaLoop::new(0).poll(&s, 0, false, 0).0, 1);
     }
 }

@@ -1,45 +1,74 @@
-//! KEDA's Kafka scaler: from per-partition offsets to one metric and "active".
+//! KEDA's Kafka scaler: from per-partition offsets to one metric and "active"
+//! (pkg/scalers/kafka_scaler.go getTotalLag and getLagForPartition; apache_kafka_scaler.go
+//! has the same maths).
 //!
-//! Per partition, lag = log-end offset - committed offset. A partition the group never
+//! Per partition, lag = log-end offset - committed offset, NOT clamped: a stale end read
+//! can make it negative, and then it lowers the total. A partition the group never
 //! committed counts 1 (`latest`) or its whole log (`earliest`), or 0 with
-//! `scaleToZeroOnInvalidOffset`. Unless idle consumers are allowed, the total is capped
-//! at partitions x lagThreshold, testing `total / threshold > partitions` with INTEGER
-//! division as KEDA does, so the cap only bites from (partitions + 1) x threshold.
-//! "Active" compares the uncapped lag (persistent lag included) with
-//! activationLagThreshold, strictly.
+//! `scaleToZeroOnInvalidOffset`. `partitionLimitation` keeps only the listed partitions.
+//! With `ensureEvenDistributionOfPartitions` the total becomes the smallest factor f of
+//! the partition count with f x threshold >= lag, times the threshold. Unless idle
+//! consumers are allowed, the total is then capped at partitions x lagThreshold, testing
+//! `total / threshold > partitions` with INTEGER division, so the cap only bites from
+//! (partitions + 1) x threshold. The HPA sees the total as a quantity, which KEDA floors
+//! at 0 (scaler.go GenerateMetricInMili, quantityFromFloat64). "Active" compares the
+//! unclamped, uncapped lag (persistent lag included) with activationLagThreshold, strictly.
 
 use std::collections::HashMap;
+
+use serde::Serialize;
 
 use super::spec::{KafkaTrigger, OffsetReset};
 
 /// One partition's offsets as KEDA reads them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Offsets {
+    /// The partition id.
+    pub partition: i32,
     /// Log-end offset (high watermark).
     pub end: i64,
     /// The group's committed offset; `None` when it never committed.
     pub committed: Option<i64>,
 }
 
+impl Offsets {
+    /// Offsets of partitions 0, 1, 2, ... in that order.
+    pub fn numbered(pairs: impl IntoIterator<Item = (i64, Option<i64>)>) -> Vec<Offsets> {
+        pairs
+            .into_iter()
+            .enumerate()
+            .map(|(p, (end, committed))| Offsets {
+                partition: p as i32,
+                end,
+                committed,
+            })
+            .collect()
+    }
+}
+
 /// What one scaler call returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reading {
-    /// The metric handed to the HPA (capped, persistent lag excluded).
+    /// The metric handed to the HPA (persistent lag excluded, evened, capped, floored at 0).
     pub metric: i64,
     /// Whether the trigger is active (KEDA scales 0 -> 1 and resets the cooldown).
     pub active: bool,
-    /// Lag summed over partitions, uncapped, persistent lag included.
+    /// Lag summed over the partitions counted, uncapped, persistent lag included.
     pub total_lag: i64,
+    /// Partitions counted (after partitionLimitation).
+    pub partitions: usize,
     /// Partitions whose (metric) lag is above zero.
     pub partitions_with_lag: usize,
+    /// The cap applied, if any: partitions (or partitions with lag) x lagThreshold.
+    pub cap: Option<i64>,
 }
 
 /// The scaler, with the state `excludePersistentLag` needs (the committed offsets seen
-/// at the previous call).
+/// at the previous call, by partition id).
 #[derive(Debug, Clone)]
 pub struct KafkaScaler {
     trigger: KafkaTrigger,
-    previous_committed: HashMap<usize, i64>,
+    previous_committed: HashMap<i32, i64>,
 }
 
 impl KafkaScaler {
@@ -54,8 +83,8 @@ impl KafkaScaler {
         &self.trigger
     }
 
-    /// (lag for the metric, lag for activation) of one partition.
-    fn partition_lag(&mut self, index: usize, offsets: Offsets) -> (i64, i64) {
+    /// (lag for the metric, lag for activation) of one partition (getLagForPartition).
+    fn partition_lag(&mut self, offsets: Offsets) -> (i64, i64) {
         let t = &self.trigger;
         let Some(committed) = offsets.committed else {
             let lag = match (t.scale_to_zero_on_invalid_offset, t.offset_reset) {
@@ -65,10 +94,9 @@ impl KafkaScaler {
             };
             return (lag, lag);
         };
-        // A committed offset past the end cannot happen on a healthy broker; count 0.
-        let lag = (offsets.end - committed).max(0);
+        let lag = offsets.end - committed;
         if t.exclude_persistent_lag {
-            let previous = self.previous_committed.insert(index, committed);
+            let previous = self.previous_committed.insert(offsets.partition, committed);
             if previous == Some(committed) {
                 return (0, lag);
             }
@@ -76,13 +104,23 @@ impl KafkaScaler {
         (lag, lag)
     }
 
-    /// One scaler call over the topic's partitions (in partition order).
+    /// One scaler call over the topic's partitions.
     pub fn read(&mut self, partitions: &[Offsets]) -> Reading {
+        let counted: Vec<Offsets> = partitions
+            .iter()
+            .copied()
+            .filter(|o| {
+                self.trigger
+                    .partition_limitation
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&o.partition))
+            })
+            .collect();
         let mut total = 0i64;
         let mut total_with_persistent = 0i64;
         let mut with_lag = 0usize;
-        for (index, offsets) in partitions.iter().enumerate() {
-            let (lag, lag_with_persistent) = self.partition_lag(index, *offsets);
+        for offsets in &counted {
+            let (lag, lag_with_persistent) = self.partition_lag(*offsets);
             total += lag;
             total_with_persistent += lag_with_persistent;
             if lag > 0 {
@@ -90,26 +128,44 @@ impl KafkaScaler {
             }
         }
         let t = &self.trigger;
-        let capped = !t.allow_idle_consumers
+        let threshold = t.lag_threshold;
+        let partition_count = counted.len() as i64;
+        let mut cap = None;
+        if !t.allow_idle_consumers
             || t.limit_to_partitions_with_lag
-            || t.ensure_even_distribution_of_partitions;
-        if capped {
+            || t.ensure_even_distribution_of_partitions
+        {
+            if t.ensure_even_distribution_of_partitions {
+                total = next_factor(total, partition_count, threshold) * threshold;
+            }
             let upper = if t.limit_to_partitions_with_lag {
-                with_lag
+                with_lag as i64
             } else {
-                partitions.len()
-            } as i64;
-            if total / t.lag_threshold > upper {
-                total = upper * t.lag_threshold;
+                partition_count
+            };
+            if total / threshold > upper {
+                total = upper * threshold;
+                cap = Some(total);
             }
         }
         Reading {
-            metric: total,
+            metric: total.max(0),
             active: total_with_persistent > t.activation_lag_threshold,
             total_lag: total_with_persistent,
+            partitions: counted.len(),
             partitions_with_lag: with_lag,
+            cap,
         }
     }
+}
+
+/// getNextFactorThatBalancesConsumersToTopicPartitions: the smallest factor f of
+/// `partitions` with f x threshold >= lag, else `partitions`.
+fn next_factor(lag: i64, partitions: i64, threshold: i64) -> i64 {
+    (1..=partitions)
+        .filter(|f| partitions % f == 0)
+        .find(|f| f * threshold >= lag)
+        .unwrap_or(partitions)
 }
 
 #[cfg(test)]
@@ -124,12 +180,7 @@ mod tests {
     }
 
     fn lags(lags: &[i64]) -> Vec<Offsets> {
-        lags.iter()
-            .map(|&l| Offsets {
-                end: 100 + l,
-                committed: Some(100),
-            })
-            .collect()
+        Offsets::numbered(lags.iter().map(|&l| (100 + l, Some(100))))
     }
 
     #[test]
@@ -150,8 +201,8 @@ mod tests {
         assert_eq!(s.read(&lags(&[20, 0, 0])).metric, 15);
         let r = s.read(&lags(&[100, 100, 100]));
         assert_eq!(
-            (r.metric, r.total_lag),
-            (15, 300),
+            (r.metric, r.total_lag, r.cap),
+            (15, 300, Some(15)),
             "capped metric, uncapped total"
         );
     }
@@ -172,30 +223,38 @@ mod tests {
             5,
             "1 partition with lag -> cap 1 x 5"
         );
-        let mut both = KafkaScaler::new(KafkaTrigger {
-            allow_idle_consumers: true,
-            limit_to_partitions_with_lag: true,
+    }
+
+    /// kafka_scaler.go getTotalLag with ensureEvenDistributionOfPartitions: the metric is
+    /// rounded up to a factor of the partition count (10 partitions: 1, 2, 5, 10).
+    #[test]
+    fn even_distribution_rounds_up_to_a_factor_of_the_partition_count() {
+        let mut s = KafkaScaler::new(KafkaTrigger {
+            ensure_even_distribution_of_partitions: true,
             ..trigger(5)
         });
+        let ten = |lag: i64| {
+            let mut l = vec![0; 10];
+            l[0] = lag;
+            lags(&l)
+        };
         assert_eq!(
-            both.read(&lags(&[100, 3, 0])).metric,
-            10,
-            "limitToPartitionsWithLag caps even with idle consumers allowed"
+            s.read(&ten(11)).metric,
+            25,
+            "3 replicas' worth -> 5 (factor of 10)"
         );
+        assert_eq!(s.read(&ten(10)).metric, 10, "2 is a factor");
+        assert_eq!(
+            s.read(&ten(0)).metric,
+            5,
+            "even 0 becomes the smallest factor, 1"
+        );
+        assert_eq!(s.read(&ten(1000)).metric, 50, "then the partition cap");
     }
 
     #[test]
     fn invalid_offsets_follow_reset_policy() {
-        let never = [
-            Offsets {
-                end: 40,
-                committed: None,
-            },
-            Offsets {
-                end: 7,
-                committed: None,
-            },
-        ];
+        let never = Offsets::numbered([(40, None), (7, None)]);
         let latest = KafkaScaler::new(trigger(5)).read(&never);
         assert_eq!(
             (latest.metric, latest.active),
@@ -253,16 +312,7 @@ mod tests {
             (second.metric, second.active, second.partitions_with_lag),
             (0, true, 0)
         );
-        let moved = [
-            Offsets {
-                end: 108,
-                committed: Some(101),
-            },
-            Offsets {
-                end: 102,
-                committed: Some(100),
-            },
-        ];
+        let moved = Offsets::numbered([(108, Some(101)), (102, Some(100))]);
         assert_eq!(
             s.read(&moved).metric,
             7,
@@ -270,12 +320,29 @@ mod tests {
         );
     }
 
+    /// getLagForPartition returns latestOffset - consumerOffset unclamped; the total goes
+    /// to the HPA through quantityFromFloat64, which floors it at 0.
     #[test]
-    fn negative_lag_counts_as_zero() {
-        let r = KafkaScaler::new(trigger(5)).read(&[Offsets {
-            end: 5,
-            committed: Some(9),
-        }]);
-        assert_eq!((r.metric, r.active), (0, false));
+    fn negative_lag_lowers_the_total_and_the_metric_is_floored_at_zero() {
+        let r =
+            KafkaScaler::new(trigger(5)).read(&Offsets::numbered([(5, Some(9)), (10, Some(7))]));
+        assert_eq!(
+            (r.total_lag, r.metric, r.active),
+            (-1, 0, false),
+            "-4 + 3: the negative partition cancels the other's lag"
+        );
+        let r =
+            KafkaScaler::new(trigger(5)).read(&Offsets::numbered([(5, Some(6)), (20, Some(7))]));
+        assert_eq!((r.total_lag, r.metric), (12, 12));
+    }
+
+    #[test]
+    fn partition_limitation_counts_only_the_listed_partition_ids() {
+        let mut s = KafkaScaler::new(KafkaTrigger {
+            partition_limitation: Some(vec![1, 3]),
+            ..trigger(5)
+        });
+        let r = s.read(&lags(&[100, 2, 100, 3]));
+        assert_eq!((r.total_lag, r.partitions, r.metric), (5, 2, 5));
     }
 }

@@ -1,24 +1,29 @@
-//! What drives the emulator: the settings of one ScaledObject with one Kafka trigger,
-//! with every default filled in (KEDA's and the HPA's), durations in milliseconds.
+//! What drives the emulator: the settings of one ScaledObject with one Kafka trigger, as
+//! `keda::validate` leaves them: every default filled in (KEDA's and the HPA's), the
+//! paused annotations turned into what KEDA does with them, durations in milliseconds.
 
 /// Milliseconds on the emulator's clock (virtual or wall, the emulator does not care).
 pub type Millis = u64;
 
-/// The HPA controller's sync period (kube-controller-manager default).
+/// The HPA controller's sync period (kube-controller-manager
+/// `--horizontal-pod-autoscaler-sync-period`, default 15 s).
 pub const HPA_SYNC: Millis = 15_000;
-/// The HPA's tolerance: no change while |1 - metric/target| <= 0.1.
+/// The HPA controller's tolerance (`--horizontal-pod-autoscaler-tolerance`, default 0.1),
+/// used for a direction whose `behavior.<direction>.tolerance` is unset.
 pub const HPA_TOLERANCE: f64 = 0.1;
-/// The legacy (no `behavior`) scale-down stabilization window.
-pub const LEGACY_DOWNSCALE_WINDOW: Millis = 300_000;
+/// The controller's scale-down stabilization window
+/// (`--horizontal-pod-autoscaler-downscale-stabilization`, default 5 min): the legacy
+/// path's window, and a `behavior.scaleDown` window left unset.
+pub const DOWNSCALE_STABILIZATION: Millis = 300_000;
 
 /// A ScaledObject, as far as scaling decisions go.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScalingSpec {
-    /// `scaleTargetRef.name`: the Deployment being scaled.
+    /// `scaleTargetRef.name`: the workload being scaled.
     pub target: String,
     /// `pollingInterval` (default 30 s).
     pub polling_interval: Millis,
-    /// `cooldownPeriod` (default 300 s): only governs the drop to zero.
+    /// `cooldownPeriod` (default 300 s): only governs the drop to zero (or idle).
     pub cooldown_period: Millis,
     /// `initialCooldownPeriod` (default 0).
     pub initial_cooldown_period: Millis,
@@ -28,29 +33,83 @@ pub struct ScalingSpec {
     pub max_replicas: u32,
     /// `idleReplicaCount` (default unset).
     pub idle_replicas: Option<u32>,
-    /// `advanced.horizontalPodAutoscalerConfig.behavior`, defaults filled in; `None`
-    /// when the ScaledObject gives none (the HPA's legacy path).
+    /// The HPA's `behavior`, defaults filled in as the API server does; `None` when the
+    /// HPA has none (the legacy path).
     pub behavior: Option<Behavior>,
     /// The HPA's sync period (15 s; scaled with `--speed`).
     pub hpa_sync: Millis,
     pub trigger: KafkaTrigger,
+    /// `triggers[].metricType`.
+    pub metric_type: MetricType,
+    /// `triggers[].useCachedMetrics`: the HPA gets the metric of KEDA's last poll instead
+    /// of a fresh scaler call.
+    pub use_cached_metrics: bool,
+    /// The `autoscaling.keda.sh/*` annotations.
+    pub annotations: Annotations,
 }
 
 impl ScalingSpec {
-    /// The HPA's `minReplicas`: KEDA never gives it 0.
+    /// The HPA's `minReplicas`: KEDA never gives it 0 (GetHPAMinReplicas).
     pub fn hpa_min(&self) -> u32 {
         self.min_replicas.max(1)
+    }
+}
+
+/// The `autoscaling.keda.sh/*` annotations KEDA reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Annotations {
+    /// `paused` (or `paused-replicas`): KEDA stops its loop and deletes the HPA.
+    pub paused: bool,
+    /// `paused-replicas`: the count KEDA sets before pausing.
+    pub paused_replicas: Option<u32>,
+    /// `paused-scale-in`: no drop to zero or idle; the HPA's scale-down is Disabled.
+    pub paused_scale_in: bool,
+    /// `paused-scale-out`: no scale from zero; the HPA's scale-up is Disabled.
+    pub paused_scale_out: bool,
+    /// `force-activation`: the triggers count as active.
+    pub force_activation: bool,
+}
+
+/// How the HPA reads the external metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricType {
+    /// Per pod: ratio = metric / (target x pods); KEDA's default.
+    AverageValue,
+    /// Whole: ratio = metric / target; desired = ceil(ratio x ready pods).
+    Value,
+}
+
+/// Which KEDA scaler reads the lag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalerKind {
+    /// `type: kafka` (sarama).
+    Kafka,
+    /// `type: apache-kafka` (segmentio/kafka-go; experimental).
+    ApacheKafka,
+}
+
+impl ScalerKind {
+    pub fn trigger_type(self) -> &'static str {
+        match self {
+            ScalerKind::Kafka => "kafka",
+            ScalerKind::ApacheKafka => "apache-kafka",
+        }
     }
 }
 
 /// The Kafka trigger's metadata, parsed, defaults filled in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KafkaTrigger {
-    pub bootstrap_servers: String,
+    pub scaler: ScalerKind,
+    /// `bootstrapServers` (empty when given through `bootstrapServersFromEnv`).
+    pub bootstrap_servers: Vec<String>,
+    /// `consumerGroup` (empty when given through `consumerGroupFromEnv`).
     pub consumer_group: String,
-    /// `topic` (optional in KEDA: all topics of the group).
-    pub topic: Option<String>,
-    /// `lagThreshold` (default 10, must be > 0).
+    /// `topic`: none (all the group's topics), one, or with `apache-kafka` several.
+    pub topics: Vec<String>,
+    /// `partitionLimitation`: only these partition ids count (only with a topic).
+    pub partition_limitation: Option<Vec<i32>>,
+    /// `lagThreshold` (default 10, > 0).
     pub lag_threshold: i64,
     /// `activationLagThreshold` (default 0).
     pub activation_lag_threshold: i64,
@@ -66,9 +125,11 @@ pub struct KafkaTrigger {
 impl Default for KafkaTrigger {
     fn default() -> Self {
         Self {
-            bootstrap_servers: String::new(),
+            scaler: ScalerKind::Kafka,
+            bootstrap_servers: Vec::new(),
             consumer_group: String::new(),
-            topic: None,
+            topics: Vec::new(),
+            partition_limitation: None,
             lag_threshold: 10,
             activation_lag_threshold: 0,
             offset_reset: OffsetReset::Latest,
@@ -87,11 +148,30 @@ pub enum OffsetReset {
     Earliest,
 }
 
+impl OffsetReset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OffsetReset::Latest => "latest",
+            OffsetReset::Earliest => "earliest",
+        }
+    }
+}
+
 /// `behavior` of an HPA (autoscaling/v2), with defaults filled in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Behavior {
     pub scale_up: ScalingRules,
     pub scale_down: ScalingRules,
+}
+
+impl Behavior {
+    /// What the API server makes of `behavior: {}`.
+    pub fn defaults() -> Self {
+        Self {
+            scale_up: ScalingRules::default_up(),
+            scale_down: ScalingRules::default_down(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -100,10 +180,13 @@ pub struct ScalingRules {
     pub stabilization_window: Millis,
     pub select: SelectPolicy,
     pub policies: Vec<Policy>,
+    /// `tolerance` (Kubernetes 1.33+; on by default from 1.35); `None`: the controller's 0.1.
+    pub tolerance: Option<f64>,
 }
 
 impl ScalingRules {
-    /// Kubernetes' scale-up default: no window, 4 pods or 100 % per 15 s, the larger.
+    /// Kubernetes' scale-up default: no window, 4 pods or 100 % per 15 s, the larger
+    /// (pkg/apis/autoscaling/v2/defaults.go GenerateHPAScaleUpRules).
     pub fn default_up() -> Self {
         Self {
             stabilization_window: 0,
@@ -120,20 +203,29 @@ impl ScalingRules {
                     period: 15_000,
                 },
             ],
+            tolerance: None,
         }
     }
 
-    /// Kubernetes' scale-down default: 300 s window, 100 % per 15 s.
+    /// Kubernetes' scale-down default: the controller's 300 s window
+    /// (maybeInitScaleDownStabilizationWindow), 100 % per 15 s
+    /// (GenerateHPAScaleDownRules).
     pub fn default_down() -> Self {
         Self {
-            stabilization_window: 300_000,
+            stabilization_window: DOWNSCALE_STABILIZATION,
             select: SelectPolicy::Max,
             policies: vec![Policy {
                 kind: PolicyKind::Percent,
                 value: 100,
                 period: 15_000,
             }],
+            tolerance: None,
         }
+    }
+
+    /// The longest policy period (getLongestPolicyPeriod).
+    pub fn longest_period(&self) -> Millis {
+        self.policies.iter().map(|p| p.period).max().unwrap_or(0)
     }
 }
 
@@ -156,4 +248,44 @@ pub struct Policy {
 pub enum PolicyKind {
     Pods,
     Percent,
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    /// The published ScaledObject: T = 5, max 10, cooldown 30 s, scale-down window 30 s
+    /// with Percent 50 per 30 s, scale-up defaults.
+    pub fn published() -> ScalingSpec {
+        ScalingSpec {
+            target: "kafka-consumer".into(),
+            polling_interval: 30_000,
+            cooldown_period: 30_000,
+            initial_cooldown_period: 0,
+            min_replicas: 0,
+            max_replicas: 10,
+            idle_replicas: None,
+            behavior: Some(Behavior {
+                scale_up: ScalingRules::default_up(),
+                scale_down: ScalingRules {
+                    stabilization_window: 30_000,
+                    select: SelectPolicy::Max,
+                    policies: vec![Policy {
+                        kind: PolicyKind::Percent,
+                        value: 50,
+                        period: 30_000,
+                    }],
+                    tolerance: None,
+                },
+            }),
+            hpa_sync: HPA_SYNC,
+            trigger: KafkaTrigger {
+                lag_threshold: 5,
+                ..KafkaTrigger::default()
+            },
+            metric_type: MetricType::AverageValue,
+            use_cached_metrics: false,
+            annotations: Annotations::default(),
+        }
+    }
 }

@@ -83,7 +83,11 @@ impl LagReader {
                     Some(Offset::Offset(n)) => Some(n),
                     _ => None,
                 };
-                Ok(Offsets { end, committed })
+                Ok(Offsets {
+                    partition: p,
+                    end,
+                    committed,
+                })
             })
             .collect()
     }

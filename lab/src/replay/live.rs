@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use crate::emulator::{Controller, Decision};
 use crate::report::timeline::Sample;
+use crate::run::Watch;
 
 pub struct LiveView {
     terminal: bool,
@@ -21,7 +22,15 @@ impl LiveView {
         }
     }
 
-    pub fn sample(&mut self, s: &Sample, phase_name: &str, phases: usize) {
+    pub fn finish(&mut self) {
+        if self.terminal {
+            let _ = writeln!(std::io::stderr());
+        }
+    }
+}
+
+impl Watch for LiveView {
+    fn sample(&mut self, s: &Sample, phase_name: &str, phases: usize) {
         let line = format!(
             "[{}/{} {phase_name}] {:>4.0}/{:.0} s  rate {:>5.1}/s  lag {:>5}  metric {:>4}  active {}  HPA wants {:>2}  replicas {:>2} (running {})",
             s.phase + 1,
@@ -46,7 +55,8 @@ impl LiveView {
         let _ = err.flush();
     }
 
-    pub fn decision(&mut self, d: &Decision, before: u32) {
+    fn decision(&mut self, d: &Decision) {
+        let before = d.from;
         if d.replicas == before {
             return;
         }
@@ -66,11 +76,5 @@ impl LiveView {
             d.active,
             d.replicas
         );
-    }
-
-    pub fn finish(&mut self) {
-        if self.terminal {
-            let _ = writeln!(std::io::stderr());
-        }
     }
 }

@@ -1,15 +1,22 @@
 //! `lab replay`: the real producer and consumers against a real broker, scaled by the
-//! emulator from lag it measures the way KEDA does.
+//! emulator from lag it measures the way KEDA does, driven by the run loop
+//! ([`crate::run`]).
 //!
 //! Time: the scenario's clock runs `speed` times faster than the wall clock. The
 //! emulator (KEDA and HPA) runs on the scenario clock with the ScaledObject's own
 //! settings; the workload's clocks (producer period, processing time, commit interval)
 //! are divided by `speed`. The broker's group timing (joins, rebalances) is not.
+//!
+//! Every event is accounted for: the producer and the consumers write ledgers, and
+//! [`accounting`] compares them with the group's final committed offsets.
 
+pub mod accounting;
 pub mod lag;
 pub mod live;
 pub mod workload;
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::embedded_broker::MockBroker;
@@ -18,18 +25,14 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::ClientConfig;
 use tokio_util::sync::CancellationToken;
 
-use crate::emulator::{Autoscaler, Controller, ScalingSpec};
-use crate::report::timeline::{Sample, Timeline};
+use crate::emulator::{Millis, Offsets, ScalingSpec};
+use crate::report::timeline::Timeline;
+use crate::run::{self, World, WARMUP_MS};
 use crate::scenario::Scenario;
 use lag::LagReader;
 use live::LiveView;
 use workload::Workload;
 
-/// Scenario time between two samples, ms.
-const SAMPLE_MS: u64 = 1000;
-/// How long the workload runs at the first phase's rate before the clock starts, ms of
-/// scenario time (the published run started from a demo already running).
-const WARMUP_MS: u64 = 20_000;
 /// How long the broker may take to answer before the replay gives up.
 const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -40,21 +43,97 @@ pub struct Setup {
     /// An external broker; `None` starts the embedded one.
     pub brokers: Option<String>,
     pub speed: u64,
+    /// Where the producer's and consumers' ledgers go.
+    pub ledger_dir: PathBuf,
+}
+
+/// What a replay leaves: the timeline, notes for the summary, and the accounting.
+pub struct Outcome {
+    pub timeline: Timeline,
+    pub notes: Vec<String>,
+    pub accounting: accounting::Accounting,
+}
+
+/// The real workload, the lag reader and the scenario clock.
+struct Replay {
+    workload: Workload,
+    reader: Arc<LagReader>,
+    speed: u64,
+    /// When scenario time 0 was (set when the warm-up ends), as an instant and in Unix
+    /// ms (the ledgers' clock).
+    started: Option<(Instant, u64)>,
+    shutdown: CancellationToken,
+}
+
+impl Replay {
+    fn wall(&self, scenario_ms: Millis) -> Duration {
+        Duration::from_micros(scenario_ms * 1000 / self.speed)
+    }
+}
+
+impl World for Replay {
+    fn now(&self) -> Millis {
+        self.started.map_or(0, |(s, _)| {
+            s.elapsed().as_micros() as u64 * self.speed / 1000
+        })
+    }
+
+    async fn warm_up(&mut self, period_ms: Option<u64>, replicas: u32) -> anyhow::Result<()> {
+        // The demo was already running: the group has committed every partition and its
+        // replicas have joined before the clock starts.
+        let reader = self.reader.clone();
+        let zeros = vec![0i64; reader.partitions() as usize];
+        tokio::task::spawn_blocking(move || reader.commit(&zeros)).await??;
+        self.workload.scale_consumers(replicas).await?;
+        eprintln!("waiting for {replicas} consumer replica(s) to join the group...");
+        self.workload.wait_ready(Duration::from_secs(60)).await?;
+        self.workload.set_producer(period_ms, 0).await?;
+        let warmup = self.wall(WARMUP_MS);
+        eprintln!("warming up for {warmup:?} at the first phase's rate before the clock starts...");
+        tokio::select! {
+            _ = self.shutdown.cancelled() => {}
+            _ = tokio::time::sleep(warmup) => {}
+        }
+        self.started = Some((Instant::now(), common::event::now_millis()));
+        Ok(())
+    }
+
+    async fn set_producer(&mut self, period_ms: Option<u64>, phase: usize) -> anyhow::Result<()> {
+        self.workload.set_producer(period_ms, phase).await
+    }
+
+    async fn offsets(&mut self) -> anyhow::Result<Vec<Offsets>> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || reader.read()).await?
+    }
+
+    async fn scale(&mut self, replicas: u32) -> anyhow::Result<()> {
+        self.workload.scale_consumers(replicas).await
+    }
+
+    fn running(&self) -> u32 {
+        self.workload.running()
+    }
+
+    async fn advance(&mut self, until: Millis) -> anyhow::Result<bool> {
+        let wait = self.wall(until.saturating_sub(self.now()));
+        tokio::select! {
+            _ = self.shutdown.cancelled() => Ok(false),
+            _ = tokio::time::sleep(wait) => Ok(true),
+        }
+    }
 }
 
 /// Runs the replay until its end or until `shutdown`; returns what it recorded.
-pub async fn run(
-    setup: Setup,
-    shutdown: CancellationToken,
-) -> anyhow::Result<(Timeline, Vec<String>)> {
+pub async fn run(setup: Setup, shutdown: CancellationToken) -> anyhow::Result<Outcome> {
     let Setup {
         scenario,
         spec,
         brokers,
         speed,
+        ledger_dir,
     } = setup;
     let mut notes = Vec::new();
-    let suffix = &uuid_like();
     let (_embedded, brokers, topic, group) = match brokers {
         None => {
             let broker =
@@ -74,7 +153,7 @@ pub async fn run(
             )
         }
         Some(brokers) => {
-            let topic = format!("event-lab-{suffix}");
+            let topic = format!("event-lab-{:08x}", rand::random::<u32>());
             create_topic(&brokers, &topic, scenario.partitions as i32).await?;
             notes.push(format!("broker: {brokers} (external), topic {topic}"));
             (None, brokers, topic.clone(), topic)
@@ -88,133 +167,42 @@ pub async fn run(
         tokio::task::spawn_blocking(move || LagReader::connect(&b, &g, &t, BROKER_TIMEOUT))
             .await??
     };
-    let reader = std::sync::Arc::new(reader);
-
-    let mut timeline = Timeline::new(scenario.clone(), "replay");
-    let mut autoscaler = Autoscaler::new(spec, scenario.start_replicas);
-    let mut workload = Workload::new(
-        &brokers,
-        &topic,
-        &group,
-        scenario.consumer.clone(),
+    std::fs::create_dir_all(&ledger_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", ledger_dir.display()))?;
+    let ledgers = accounting::Ledgers::in_dir(&ledger_dir);
+    ledgers.clear()?;
+    let mut replay = Replay {
+        workload: Workload::new(
+            &brokers,
+            &topic,
+            &group,
+            scenario.consumer.clone(),
+            speed,
+            scenario.start_replicas,
+            ledgers.clone(),
+        ),
+        reader: Arc::new(reader),
         speed,
-        scenario.start_replicas,
-    );
-    // Warm start: the demo was already running. The group has committed every partition
-    // and its replicas have joined before the clock starts.
-    {
-        let reader = reader.clone();
-        let zeros = vec![0i64; reader.partitions() as usize];
-        tokio::task::spawn_blocking(move || reader.commit(&zeros)).await??;
-    }
-    workload.scale_consumers(scenario.start_replicas).await?;
-    eprintln!(
-        "waiting for {} consumer replica(s) to join group {group}...",
-        scenario.start_replicas
-    );
-    workload.wait_ready(Duration::from_secs(60)).await?;
-    workload
-        .set_producer(scenario.phases[0].producer_period_ms, 0)
-        .await?;
-    let warmup = Duration::from_micros(WARMUP_MS * 1000 / speed);
-    eprintln!("warming up for {warmup:?} at the first phase's rate before the clock starts...");
-    tokio::select! {
-        _ = shutdown.cancelled() => {}
-        _ = tokio::time::sleep(warmup) => {}
-    }
+        started: None,
+        shutdown,
+    };
     let mut live = LiveView::new(scenario.seconds() as f64);
-    let end_ms = scenario.seconds() * 1000;
-    let started = Instant::now();
-    let scenario_now = || (started.elapsed().as_micros() as u64 * speed / 1000).min(end_ms);
-    // Phase 0's producer already runs (warm-up).
-    let (mut current_phase, mut next_sample, mut last_hpa) =
-        (0usize, 0u64, scenario.start_replicas);
-    let mut produced_at_sample: Option<(u64, i64)> = None;
-
-    let result: anyhow::Result<()> = async {
-        loop {
-            let now = scenario_now();
-            if now >= end_ms {
-                break;
-            }
-            let phase = timeline.phase_at(now as f64 / 1000.0);
-            if phase != current_phase {
-                current_phase = phase;
-                workload
-                    .set_producer(scenario.phases[phase].producer_period_ms, phase)
-                    .await?;
-            }
-            let offsets = {
-                let reader = reader.clone();
-                tokio::task::spawn_blocking(move || reader.read()).await??
-            };
-            for d in autoscaler.evaluate(now, &offsets) {
-                let before = timeline
-                    .decisions
-                    .last()
-                    .map_or(scenario.start_replicas, |p| p.replicas);
-                live.decision(&d, before);
-                if d.by == Controller::Hpa {
-                    last_hpa = d.desired;
-                }
-                timeline.decisions.push(d);
-            }
-            workload.scale_consumers(autoscaler.replicas()).await?;
-            if now >= next_sample {
-                let end_total: i64 = offsets.iter().map(|o| o.end).sum();
-                let rate = match produced_at_sample {
-                    Some((t, total)) if now > t => {
-                        (end_total - total) as f64 * 1000.0 / (now - t) as f64
-                    }
-                    _ => 0.0,
-                };
-                produced_at_sample = Some((now, end_total));
-                let reading =
-                    crate::emulator::scaler::KafkaScaler::new(autoscaler.spec().trigger.clone())
-                        .read(&offsets);
-                let sample = Sample {
-                    t: now as f64 / 1000.0,
-                    phase,
-                    period_ms: scenario.phases[phase].producer_period_ms.unwrap_or(0),
-                    produced_per_s: rate,
-                    total_lag: reading.total_lag,
-                    metric: reading.metric,
-                    active: reading.active,
-                    hpa_desired: last_hpa,
-                    replicas: autoscaler.replicas(),
-                    running: workload.running(),
-                };
-                live.sample(&sample, &scenario.phases[phase].name, scenario.phases.len());
-                timeline.samples.push(sample);
-                next_sample = (now / SAMPLE_MS + 1) * SAMPLE_MS;
-            }
-            let next_phase = timeline
-                .phase_starts
-                .iter()
-                .map(|s| (*s * 1000.0) as u64)
-                .find(|s| *s > now)
-                .unwrap_or(end_ms);
-            let wake = next_sample
-                .min(autoscaler.next_due())
-                .min(next_phase)
-                .min(end_ms);
-            let wait = Duration::from_micros(wake.saturating_sub(scenario_now()) * 1000 / speed);
-            tokio::select! {
-                _ = shutdown.cancelled() => {
-                    timeline.interrupted = true;
-                    break;
-                }
-                _ = tokio::time::sleep(wait) => {}
-            }
-        }
-        Ok(())
-    }
-    .await;
+    let result = run::drive(&scenario, &spec, &mut replay, &mut live, "replay").await;
     live.finish();
     eprintln!("stopping the workload (producer flush, consumers commit and leave)...");
-    workload.shutdown().await;
-    result?;
-    Ok((timeline, notes))
+    let epoch_ms = replay.started.map(|(_, ms)| ms);
+    replay.workload.shutdown().await;
+    let timeline = result?;
+    let final_offsets = {
+        let reader = replay.reader.clone();
+        tokio::task::spawn_blocking(move || reader.read()).await??
+    };
+    let accounting = ledgers.account(&timeline, epoch_ms, speed, &final_offsets)?;
+    Ok(Outcome {
+        timeline,
+        notes,
+        accounting,
+    })
 }
 
 /// Creates the topic on an external broker (CreateTopics); an existing topic is fine.
@@ -242,8 +230,4 @@ async fn create_topic(brokers: &str, topic: &str, partitions: i32) -> anyhow::Re
         }
     }
     Ok(())
-}
-
-fn uuid_like() -> String {
-    format!("{:08x}", rand::random::<u32>())
 }

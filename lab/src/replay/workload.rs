@@ -1,7 +1,8 @@
 //! The real workload, in this process: the producer and each consumer replica run the
 //! binaries' library code (`producer::run`, `consumer::run`) as tasks, each replica with
 //! its own Kafka client in the group, each on its own loopback HTTP port. Starting a
-//! replica is a pod starting; stopping one is a SIGTERM (drain, commit, leave).
+//! replica is a pod starting; stopping one is a SIGTERM (drain, commit, leave). The
+//! producer and every replica write ledgers ([`super::accounting`]).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -15,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::accounting::Ledgers;
 use crate::scenario::ConsumerModel;
 
 const LOOPBACK: HttpSettings = HttpSettings {
@@ -42,6 +44,7 @@ pub struct Workload {
     started: u32,
     /// Replicas running when the scenario starts (no pod start delay for them).
     initial: u32,
+    ledgers: Ledgers,
 }
 
 /// `ms` of scenario time in wall time.
@@ -57,6 +60,7 @@ impl Workload {
         consumer: ConsumerModel,
         speed: u64,
         initial: u32,
+        ledgers: Ledgers,
     ) -> Self {
         Self {
             brokers: brokers.to_owned(),
@@ -69,6 +73,7 @@ impl Workload {
             stopping: Vec::new(),
             started: 0,
             initial,
+            ledgers,
         }
     }
 
@@ -100,7 +105,7 @@ impl Workload {
             period: scaled(period_ms, self.speed).max(Duration::from_millis(1)),
             flush_timeout: Duration::from_secs(5),
             source,
-            ledger: None,
+            ledger: Some(self.ledgers.producer.clone()),
             http: LOOPBACK,
         };
         let listener = TcpListener::bind(LOOPBACK.socket_addr()).await?;
@@ -133,7 +138,7 @@ impl Workload {
                 offset_reset: OffsetReset::Earliest,
                 close_timeout: Duration::from_secs(10),
                 instance,
-                ledger: None,
+                ledger: Some(self.ledgers.consumers.clone()),
                 http: LOOPBACK,
             };
             let listener = TcpListener::bind(LOOPBACK.socket_addr()).await?;

@@ -1,4 +1,6 @@
-//! What a run leaves behind: `timeline.csv`, `chart.svg`, `chart.png`, `summary.md`.
+//! What a run leaves behind: `timeline.csv`, `decisions.csv`, `chart.svg`, `chart.png`,
+//! `summary.md` (and `accounting.csv` for a replay). `lab report` renders the same from a
+//! timeline file, replayed or recorded on a cluster.
 
 pub mod chart;
 pub mod summary;
@@ -7,22 +9,43 @@ pub mod timeline;
 use std::path::Path;
 
 use crate::emulator::ScalingSpec;
+use crate::replay::accounting::Accounting;
 use timeline::Timeline;
 
 /// Writes every report of `timeline` into `dir` (created if needed).
 pub fn write_all(
     timeline: &Timeline,
     spec: &ScalingSpec,
+    accounting: Option<&Accounting>,
     notes: &[String],
     dir: &Path,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     timeline.write_csv(&dir.join("timeline.csv"))?;
+    if !timeline.decisions.is_empty() {
+        timeline.write_decisions_csv(&dir.join("decisions.csv"))?;
+    }
+    if let Some(a) = accounting {
+        a.write_csv(&dir.join("accounting.csv"))?;
+    }
+    write_renderings(timeline, spec, accounting, notes, dir)
+}
+
+/// The chart and the summary only (`lab report` does not rewrite its input).
+pub fn write_renderings(
+    timeline: &Timeline,
+    spec: &ScalingSpec,
+    accounting: Option<&Accounting>,
+    notes: &[String],
+    dir: &Path,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     chart::write(timeline, dir)?;
     std::fs::write(
         dir.join("summary.md"),
-        summary::markdown(timeline, spec, notes),
+        summary::markdown(timeline, spec, accounting, notes),
     )?;
     Ok(())
 }

@@ -1,14 +1,21 @@
-//! `summary.md`: the table "phase | published | observed" and, for each phase, the chain
-//! of decisions that produced what was observed.
+//! `summary.md`: the table "phase | published | observed", for each phase the chain of
+//! decisions that produced what was observed, and (for a replay) the accounting of every
+//! event.
 
 use std::fmt::Write as _;
 
-use crate::emulator::{Controller, Decision, ScalingSpec};
+use crate::emulator::{Controller, Decision, HpaReason, KedaAction, ScalingSpec, Why};
+use crate::replay::accounting::Accounting;
 
 use super::timeline::Timeline;
 
 /// The whole summary as Markdown.
-pub fn markdown(timeline: &Timeline, spec: &ScalingSpec, notes: &[String]) -> String {
+pub fn markdown(
+    timeline: &Timeline,
+    spec: &ScalingSpec,
+    accounting: Option<&Accounting>,
+    notes: &[String],
+) -> String {
     let scenario = &timeline.scenario;
     let c = &scenario.consumer;
     let mut out = String::new();
@@ -72,6 +79,28 @@ pub fn markdown(timeline: &Timeline, spec: &ScalingSpec, notes: &[String]) -> St
         }
     }
     out.push('\n');
+    if let Some(a) = accounting {
+        let _ = writeln!(out, "## Every event accounted for\n");
+        let _ = writeln!(
+            out,
+            "From the producer's and the consumers' ledgers and the group's committed offsets at the end: \
+             lost = below the committed offset and never processed; duplicated = processed more than once \
+             (at-least-once allows it); pending = not yet consumed when the run ended (still in the topic).\n"
+        );
+        let _ = writeln!(
+            out,
+            "| phase | produced | processed | lost | duplicated | pending |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        for r in a.rows.iter().chain([&a.total]) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                r.phase, r.produced, r.processed, r.lost, r.duplicated, r.pending
+            );
+        }
+        out.push('\n');
+    }
     for (i, phase) in scenario.phases.iter().enumerate() {
         let _ = writeln!(out, "## {}\n", phase.name);
         let _ = writeln!(out, "{}\n", explain(timeline, spec, i));
@@ -90,7 +119,6 @@ fn explain(timeline: &Timeline, spec: &ScalingSpec, phase: usize) -> String {
     let Some(outcome) = timeline.outcome(phase) else {
         return "Not reached.".into();
     };
-    let t = spec.trigger.lag_threshold;
     let (start, end) = (timeline.phase_starts[phase], timeline.phase_end(phase));
     let half = (start + end) / 2.0;
     let settled: Vec<_> = timeline
@@ -103,16 +131,6 @@ fn explain(timeline: &Timeline, spec: &ScalingSpec, phase: usize) -> String {
     let lag = mean(&|s| s.total_lag as f64);
     let metric = mean(&|s| s.metric as f64);
     let rate = mean(&|s| s.produced_per_s);
-    let in_phase: Vec<&Decision> = timeline
-        .decisions
-        .iter()
-        .filter(|d| (d.at as f64 / 1000.0) >= start && (d.at as f64 / 1000.0) < end)
-        .collect();
-    let polls: Vec<_> = in_phase
-        .iter()
-        .filter(|d| d.by == Controller::Keda)
-        .collect();
-    let active = polls.iter().filter(|d| d.active).count();
     let mut text = String::new();
     let producer = match timeline.scenario.phases[phase].producer_period_ms {
         Some(p) => format!(
@@ -120,30 +138,52 @@ fn explain(timeline: &Timeline, spec: &ScalingSpec, phase: usize) -> String {
         ),
         None => "The producer was deleted: nothing was produced.".into(),
     };
+    let (proposal, within) =
+        crate::emulator::hpa::recommendation(spec, metric.round() as i64, outcome.settled.max(1));
     let _ = write!(
         text,
-        "{producer} Over the second half the lag averaged {lag:.1} events and the metric {metric:.1}, \
-         so the HPA's raw recommendation ceil(metric / {t}) was about {}. KEDA found the trigger active \
-         in {active} of its {} polls in this phase. ",
-        (metric / t as f64).ceil(),
-        polls.len()
+        "{producer} Over the second half the lag averaged {lag:.1} events and the metric {metric:.1}; at {} replica(s) \
+         the HPA proposes {proposal} for that metric{}. ",
+        outcome.settled.max(1),
+        if within { " (within its tolerance)" } else { "" }
     );
-    let mut previous = in_phase.first().map(|d| before(timeline, d));
-    let changes: Vec<String> = in_phase
+    let in_phase: Vec<&Decision> = timeline
+        .decisions
         .iter()
-        .filter_map(|d| {
-            let from = previous.unwrap_or(d.replicas);
-            previous = Some(d.replicas);
-            (from != d.replicas).then(|| describe_change(d, from, spec))
-        })
+        .filter(|d| (d.at as f64 / 1000.0) >= start && (d.at as f64 / 1000.0) < end)
         .collect();
-    if changes.is_empty() {
+    if timeline.decisions.is_empty() {
+        // A timeline recorded on a cluster: the replica changes are all there is.
+        let changes: Vec<String> = settled_changes(timeline, phase);
+        if changes.is_empty() {
+            let _ = write!(text, "The replica count did not change in this phase. ");
+        } else {
+            let _ = write!(text, "Replica changes seen: {}. ", changes.join("; "));
+        }
+    } else {
+        let polls: Vec<_> = in_phase
+            .iter()
+            .filter(|d| d.by == Controller::Keda)
+            .collect();
+        let active = polls.iter().filter(|d| d.active).count();
         let _ = write!(
             text,
-            "No controller changed the replica count in this phase. "
+            "KEDA found the trigger active in {active} of its {} polls in this phase. ",
+            polls.len()
         );
-    } else {
-        let _ = write!(text, "Changes: {}. ", changes.join("; "));
+        let changes: Vec<String> = in_phase
+            .iter()
+            .filter(|d| d.from != d.replicas)
+            .map(|d| describe_change(d, spec))
+            .collect();
+        if changes.is_empty() {
+            let _ = write!(
+                text,
+                "No controller changed the replica count in this phase. "
+            );
+        } else {
+            let _ = write!(text, "Changes: {}. ", changes.join("; "));
+        }
     }
     let _ = write!(
         text,
@@ -153,36 +193,51 @@ fn explain(timeline: &Timeline, spec: &ScalingSpec, phase: usize) -> String {
     text
 }
 
-/// The replica count before decision `d` (the previous decision's result).
-fn before(timeline: &Timeline, d: &Decision) -> u32 {
-    let index = timeline
-        .decisions
-        .iter()
-        .position(|x| std::ptr::eq(x, d))
-        .unwrap_or(0);
-    if index == 0 {
-        timeline.scenario.start_replicas
-    } else {
-        timeline.decisions[index - 1].replicas
-    }
+/// Replica changes between consecutive samples of a phase.
+fn settled_changes(timeline: &Timeline, phase: usize) -> Vec<String> {
+    let samples: Vec<_> = timeline.phase_samples(phase).collect();
+    samples
+        .windows(2)
+        .filter(|w| w[0].replicas != w[1].replicas)
+        .map(|w| {
+            format!(
+                "at {:.0} s {} -> {} (metric {}, HPA wanted {})",
+                w[1].t, w[0].replicas, w[1].replicas, w[1].metric, w[1].hpa_desired
+            )
+        })
+        .collect()
 }
 
-fn describe_change(d: &Decision, from: u32, spec: &ScalingSpec) -> String {
+fn describe_change(d: &Decision, spec: &ScalingSpec) -> String {
     let at = d.at as f64 / 1000.0;
-    match d.by {
-        Controller::Keda if from == 0 => format!("at {at:.0} s KEDA saw the trigger active (lag above {}) at 0 replicas and scaled to {}", spec.trigger.activation_lag_threshold, d.replicas),
-        Controller::Keda => format!(
-            "at {at:.0} s KEDA had seen no active poll for more than cooldownPeriod {} s and scaled {from} -> {} directly",
-            spec.cooldown_period / 1000,
-            d.replicas
+    let (from, to) = (d.from, d.replicas);
+    let t = spec.trigger.lag_threshold;
+    match d.why {
+        Why::Keda(KedaAction::Activate) => format!(
+            "at {at:.0} s KEDA found the trigger active (lag above activationLagThreshold {}) at {from} replicas and scaled to {to}",
+            spec.trigger.activation_lag_threshold
         ),
-        Controller::Hpa => format!(
-            "at {at:.0} s the HPA saw metric {} (ceil({} / {}) = {} recommended) and, after stabilization and rate limits, scaled {from} -> {}",
-            d.metric,
-            d.metric,
-            spec.trigger.lag_threshold,
-            d.desired,
-            d.replicas
+        Why::Keda(KedaAction::Deactivate) => format!(
+            "at {at:.0} s KEDA had seen no active poll for cooldownPeriod {} s and scaled {from} -> {to} directly",
+            spec.cooldown_period / 1000
         ),
+        Why::Keda(KedaAction::RaiseToMin) => {
+            format!("at {at:.0} s KEDA raised {from} -> {to} (minReplicaCount)")
+        }
+        Why::Keda(action) => format!("at {at:.0} s KEDA ({action:?}) {from} -> {to}"),
+        Why::Hpa(reason) => {
+            let limit = match reason {
+                HpaReason::ScaleUpLimit | HpaReason::ScaleDownLimit => ", held back by the behavior's policies",
+                HpaReason::TooManyReplicas => ", capped at maxReplicaCount",
+                HpaReason::TooFewReplicas => ", raised to the HPA's minReplicas",
+                HpaReason::AboveMax => ", above maxReplicas",
+                HpaReason::BelowMin => ", below minReplicas",
+                _ => "",
+            };
+            format!(
+                "at {at:.0} s the HPA saw metric {} (target {t} per replica: {} proposed) and, after stabilization and rate limits{limit}, scaled {from} -> {to}",
+                d.metric, d.desired
+            )
+        }
     }
 }

@@ -1,20 +1,23 @@
-//! What a replay or a simulation recorded: one sample per second and every decision.
+//! What a run recorded: one sample per second and every decision; written and read as
+//! CSV (`timeline.csv`, `decisions.csv`), so that `lab report` can render the same
+//! reports from a file, whether a replay wrote it or a recorder on a real cluster.
 
-use std::io::Write;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::emulator::Decision;
-use crate::scenario::Scenario;
+use crate::emulator::{Controller, Decision, HpaReason, KedaAction, Why};
+use crate::scenario::{Phase, Scenario};
 
-/// The state of the experiment at one instant.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// The state of the experiment at one instant: one row of `timeline.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     /// Scenario time, seconds (wall seconds x speed in a sped-up replay).
+    #[serde(rename = "t_s")]
     pub t: f64,
     /// Index of the phase.
     pub phase: usize,
+    pub phase_name: String,
     /// The producer's period, ms (0 while it is deleted).
     pub period_ms: u64,
     /// Events produced per scenario second, over the last sample interval.
@@ -25,9 +28,9 @@ pub struct Sample {
     pub metric: i64,
     /// Whether the trigger was active.
     pub active: bool,
-    /// The HPA's last raw recommendation, ceil(metric / lagThreshold).
+    /// The HPA's last raw recommendation.
     pub hpa_desired: u32,
-    /// The Deployment's replica count.
+    /// The workload's replica count (desired).
     pub replicas: u32,
     /// Consumers actually running (started, not yet stopped).
     pub running: u32,
@@ -54,12 +57,26 @@ pub struct Timeline {
     /// Scenario seconds each phase starts at.
     pub phase_starts: Vec<f64>,
     pub samples: Vec<Sample>,
-    /// Decisions, with `at` in scenario ms.
+    /// Decisions, with `at` in scenario ms (none for a timeline recorded on a cluster).
     pub decisions: Vec<Decision>,
-    /// How the timeline was made ("simulate", "replay").
+    /// How the timeline was made ("simulate", "replay", "report").
     pub mode: &'static str,
     /// Set when a replay was stopped before its end.
     pub interrupted: bool,
+}
+
+/// One row of `decisions.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct DecisionRow {
+    #[serde(rename = "t_s")]
+    t: f64,
+    by: String,
+    metric: i64,
+    active: bool,
+    from: u32,
+    desired: u32,
+    replicas: u32,
+    why: String,
 }
 
 impl Timeline {
@@ -128,36 +145,191 @@ impl Timeline {
         self.samples.iter().filter(move |s| s.phase == phase)
     }
 
-    pub fn write_csv(&self, path: &Path) -> std::io::Result<()> {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-        writeln!(out, "t_s,phase,phase_name,period_ms,produced_per_s,total_lag,metric,active,hpa_desired,replicas,running")?;
+    /// `timeline.csv`: one row per sample (times to 0.1 s, rates to 0.01/s).
+    pub fn write_csv(&self, path: &Path) -> anyhow::Result<()> {
+        let mut w = csv::Writer::from_path(path)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         for s in &self.samples {
-            writeln!(
-                out,
-                "{:.1},{},{},{},{:.2},{},{},{},{},{},{}",
-                s.t,
-                s.phase,
-                csv_field(&self.scenario.phases[s.phase].name),
-                s.period_ms,
-                s.produced_per_s,
-                s.total_lag,
-                s.metric,
-                s.active,
-                s.hpa_desired,
-                s.replicas,
-                s.running
-            )?;
+            w.serialize(Sample {
+                t: (s.t * 10.0).round() / 10.0,
+                produced_per_s: (s.produced_per_s * 100.0).round() / 100.0,
+                ..s.clone()
+            })?;
         }
-        out.flush()
+        w.flush()?;
+        Ok(())
+    }
+
+    /// `decisions.csv`: one row per evaluation.
+    pub fn write_decisions_csv(&self, path: &Path) -> anyhow::Result<()> {
+        let mut w = csv::Writer::from_path(path)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        for d in &self.decisions {
+            w.serialize(DecisionRow {
+                t: d.at as f64 / 1000.0,
+                by: match d.by {
+                    Controller::Keda => "keda".into(),
+                    Controller::Hpa => "hpa".into(),
+                },
+                metric: d.metric,
+                active: d.active,
+                from: d.from,
+                desired: d.desired,
+                replicas: d.replicas,
+                why: why_label(d.why).into(),
+            })?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+
+    /// Reads `timeline.csv` (and `decisions.csv` beside it, if there is one). Phases come
+    /// from `scenario` when given (names must match), else from the file itself: each
+    /// phase lasts from its first sample to the next phase's, nothing published.
+    pub fn read(path: &Path, scenario: Option<Scenario>) -> anyhow::Result<Self> {
+        let shown = path.display();
+        let mut reader = csv::Reader::from_path(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {shown}: {e}"))?;
+        let samples: Vec<Sample> = reader
+            .deserialize()
+            .enumerate()
+            .map(|(i, row)| row.map_err(|e| anyhow::anyhow!("{shown}: row {}: {e}", i + 2)))
+            .collect::<anyhow::Result<_>>()?;
+        anyhow::ensure!(!samples.is_empty(), "{shown}: no samples");
+        for pair in samples.windows(2) {
+            anyhow::ensure!(
+                pair[1].t >= pair[0].t && pair[1].phase >= pair[0].phase,
+                "{shown}: t={} (phase {}) comes after t={} (phase {}): rows must be in time order",
+                pair[1].t,
+                pair[1].phase,
+                pair[0].t,
+                pair[0].phase
+            );
+        }
+        let scenario = match scenario {
+            Some(s) => {
+                for sample in &samples {
+                    let name = s.phases.get(sample.phase).map(|p| p.name.as_str());
+                    anyhow::ensure!(
+                        name == Some(sample.phase_name.as_str()),
+                        "{shown}: phase {} is {:?} in the file but {:?} in scenario {}",
+                        sample.phase,
+                        sample.phase_name,
+                        name.unwrap_or("(none)"),
+                        s.name
+                    );
+                }
+                s
+            }
+            None => scenario_from_samples(&samples, path),
+        };
+        let mut timeline = Timeline::new(scenario, "report");
+        timeline.samples = samples;
+        let decisions = path.with_file_name("decisions.csv");
+        if decisions.exists() {
+            timeline.decisions = read_decisions(&decisions)?;
+        }
+        Ok(timeline)
     }
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
+/// Phases as the samples show them (a timeline recorded without a scenario file).
+fn scenario_from_samples(samples: &[Sample], path: &Path) -> Scenario {
+    let mut phases: Vec<Phase> = Vec::new();
+    let mut starts: Vec<f64> = Vec::new();
+    for s in samples {
+        if phases.len() <= s.phase {
+            phases.push(Phase {
+                name: s.phase_name.clone(),
+                seconds: 0,
+                producer_period_ms: (s.period_ms > 0).then_some(s.period_ms),
+                published: None,
+            });
+            starts.push(s.t);
+        }
     }
+    let end = samples.last().map_or(0.0, |s| s.t + 1.0);
+    for (i, phase) in phases.iter_mut().enumerate() {
+        let next = starts.get(i + 1).copied().unwrap_or(end);
+        phase.seconds = (next - starts[i]).round().max(1.0) as u64;
+    }
+    let mut scenario = Scenario::original();
+    scenario.name = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map_or("recorded".into(), |n| n.to_string_lossy().into_owned());
+    scenario.description = String::new();
+    scenario.phases = phases;
+    scenario
+}
+
+fn read_decisions(path: &Path) -> anyhow::Result<Vec<Decision>> {
+    let shown = path.display();
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| anyhow::anyhow!("cannot read {shown}: {e}"))?;
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| {
+            let row: DecisionRow =
+                row.map_err(|e| anyhow::anyhow!("{shown}: row {}: {e}", i + 2))?;
+            let by = match row.by.as_str() {
+                "keda" => Controller::Keda,
+                "hpa" => Controller::Hpa,
+                other => anyhow::bail!("{shown}: row {}: by {other:?} is not keda or hpa", i + 2),
+            };
+            let why = why_from_name(&row.why).ok_or_else(|| {
+                anyhow::anyhow!("{shown}: row {}: unknown why {:?}", i + 2, row.why)
+            })?;
+            Ok(Decision {
+                at: (row.t * 1000.0).round() as u64,
+                by,
+                metric: row.metric,
+                active: row.active,
+                from: row.from,
+                desired: row.desired,
+                replicas: row.replicas,
+                why,
+            })
+        })
+        .collect()
+}
+
+const WHY_NAMES: &[(Why, &str)] = &[
+    (Why::Keda(KedaAction::Hold), "keda:hold"),
+    (Why::Keda(KedaAction::Activate), "keda:activate"),
+    (Why::Keda(KedaAction::Deactivate), "keda:deactivate"),
+    (Why::Keda(KedaAction::CoolingDown), "keda:cooling-down"),
+    (Why::Keda(KedaAction::RaiseToMin), "keda:raise-to-min"),
+    (Why::Keda(KedaAction::Paused), "keda:paused"),
+    (Why::Hpa(HpaReason::Disabled), "hpa:disabled"),
+    (Why::Hpa(HpaReason::AboveMax), "hpa:above-max"),
+    (Why::Hpa(HpaReason::BelowMin), "hpa:below-min"),
+    (Why::Hpa(HpaReason::WithinTolerance), "hpa:within-tolerance"),
+    (
+        Why::Hpa(HpaReason::DesiredWithinRange),
+        "hpa:desired-within-range",
+    ),
+    (Why::Hpa(HpaReason::ScaleUpLimit), "hpa:scale-up-limit"),
+    (
+        Why::Hpa(HpaReason::TooManyReplicas),
+        "hpa:too-many-replicas",
+    ),
+    (Why::Hpa(HpaReason::ScaleDownLimit), "hpa:scale-down-limit"),
+    (Why::Hpa(HpaReason::TooFewReplicas), "hpa:too-few-replicas"),
+];
+
+/// The short label of a decision's reason, as `decisions.csv` and `lab plan` write it.
+pub fn why_label(why: Why) -> &'static str {
+    WHY_NAMES
+        .iter()
+        .find(|(w, _)| *w == why)
+        .map(|(_, n)| *n)
+        .expect("every Why has a name")
+}
+
+fn why_from_name(name: &str) -> Option<Why> {
+    WHY_NAMES.iter().find(|(_, n)| *n == name).map(|(w, _)| *w)
 }
 
 #[cfg(test)]
@@ -168,6 +340,7 @@ mod tests {
         Sample {
             t,
             phase: 0,
+            phase_name: "period 1000 ms".into(),
             period_ms: 100,
             produced_per_s: 10.0,
             total_lag: 0,
@@ -204,5 +377,43 @@ mod tests {
             ),
             (3, 3, 4, 3, 80)
         );
+    }
+
+    #[test]
+    fn timeline_and_decisions_round_trip_through_csv() {
+        let dir = std::env::temp_dir().join(format!("timeline-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut timeline = Timeline::new(Scenario::original(), "test");
+        timeline.samples = vec![sample(0.0, 1), sample(1.04, 2)];
+        timeline.decisions = vec![Decision {
+            at: 15_000,
+            by: Controller::Hpa,
+            metric: 12,
+            active: true,
+            from: 1,
+            desired: 3,
+            replicas: 3,
+            why: Why::Hpa(HpaReason::DesiredWithinRange),
+        }];
+        timeline.write_csv(&dir.join("timeline.csv")).unwrap();
+        timeline
+            .write_decisions_csv(&dir.join("decisions.csv"))
+            .unwrap();
+        let text = std::fs::read_to_string(dir.join("timeline.csv")).unwrap();
+        assert!(text.starts_with("t_s,phase,phase_name,period_ms,produced_per_s,total_lag,metric,active,hpa_desired,replicas,running\n"));
+        let back = Timeline::read(&dir.join("timeline.csv"), Some(Scenario::original())).unwrap();
+        assert_eq!(back.samples[1].t, 1.0, "rounded to 0.1 s");
+        assert_eq!(back.decisions, timeline.decisions);
+        let wrong = Timeline::read(
+            &dir.join("timeline.csv"),
+            Some(Scenario::published().unwrap()),
+        );
+        assert!(wrong.is_ok(), "same phase names");
+        std::fs::write(dir.join("timeline.csv"), "t_s,phase\n1,0\n").unwrap();
+        let err = Timeline::read(&dir.join("timeline.csv"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("row 2"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

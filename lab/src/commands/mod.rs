@@ -1,0 +1,82 @@
+//! The subcommands, each turning arguments into a run and its output; one module each,
+//! with the helpers they share here.
+
+mod check;
+mod lag;
+mod replay;
+mod report;
+mod simulate;
+
+use std::path::{Path, PathBuf};
+
+pub use check::{check_manifests, CheckArgs};
+pub use lag::{lag, LagArgs};
+pub use replay::replay;
+pub use report::report;
+pub use simulate::simulate;
+
+use crate::emulator::ScalingSpec;
+use crate::keda::Loaded;
+use crate::report::timeline::Timeline;
+use crate::scenario::Scenario;
+
+/// Prints what KEDA would have ignored and returns the spec.
+fn with_warnings(loaded: Loaded, shown: &str) -> ScalingSpec {
+    for warning in &loaded.warnings {
+        eprintln!("warning: {shown}: ScaledObject/{}: {warning}", loaded.name);
+    }
+    loaded.spec
+}
+
+/// The ScaledObject at `path`, checked, its warnings printed.
+fn load_spec(path: &Path) -> anyhow::Result<ScalingSpec> {
+    Ok(with_warnings(
+        crate::keda::load(path)?,
+        &path.display().to_string(),
+    ))
+}
+
+/// The scenario's ScaledObject, checked, its warnings printed.
+fn scenario_spec(scenario: &Scenario) -> anyhow::Result<ScalingSpec> {
+    Ok(with_warnings(
+        scenario.load_scaled_object()?,
+        &scenario.scaled_object.display().to_string(),
+    ))
+}
+
+fn out_dir(out: Option<PathBuf>, scenario: &Scenario, mode: &str) -> PathBuf {
+    out.unwrap_or_else(|| PathBuf::from("lab-out").join(format!("{}-{mode}", scenario.name)))
+}
+
+/// Prints the phase table to the terminal.
+fn print_table(timeline: &Timeline) {
+    println!(
+        "{:<20} {:>9} {:>9} {:>12}",
+        "phase", "published", "observed", "range"
+    );
+    for (i, phase) in timeline.scenario.phases.iter().enumerate() {
+        let published = phase.published.map_or("-".into(), |p| p.to_string());
+        match timeline.outcome(i) {
+            Some(o) => println!(
+                "{:<20} {:>9} {:>9} {:>12}",
+                phase.name,
+                published,
+                o.settled,
+                format!("{}..{}", o.min, o.max)
+            ),
+            None => println!("{:<20} {:>9} {:>9}", phase.name, published, "-"),
+        }
+    }
+}
+
+pub fn plan(
+    scaled_object: &Path,
+    trace: &Path,
+    replicas: u32,
+    until: Option<f64>,
+) -> anyhow::Result<()> {
+    let spec = load_spec(scaled_object)?;
+    let samples = crate::plan::read_trace(trace)?;
+    let mut stdout = std::io::stdout().lock();
+    crate::plan::run(spec, &samples, replicas, until, &mut stdout)
+}

@@ -1,0 +1,189 @@
+//! A ScaledObject (`keda.sh/v1alpha1`) as the API server stores it: the fields of KEDA's
+//! CRD (apis/keda/v1alpha1/scaledobject_types.go and scaletriggers_types.go at the pinned
+//! KEDA) and of the HPA `behavior` it embeds (k8s.io/api autoscaling/v2), typed.
+//!
+//! Strict like `kubectl apply`, whose default field validation is strict: an unknown field
+//! is an error naming its path, and so is a value of the wrong type (a number where the
+//! trigger metadata wants a string, a string where a count is expected). Value rules
+//! (ranges, enums, what KEDA's scalers accept) are [`super::validate`]'s.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+
+/// A whole ScaledObject document.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaledObject {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+    pub spec: ScaledObjectSpec,
+    /// Present in `kubectl get -o yaml` output; never read.
+    #[serde(default)]
+    pub status: Option<Value>,
+}
+
+/// Kubernetes object metadata (the fields a manifest or an exported object carries).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectMeta {
+    pub name: String,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    // Set by the API server; accepted so that exported objects can be read.
+    #[serde(default)]
+    pub generate_name: Option<String>,
+    #[serde(default)]
+    pub uid: Option<String>,
+    #[serde(default)]
+    pub resource_version: Option<String>,
+    #[serde(default)]
+    pub generation: Option<i64>,
+    #[serde(default)]
+    pub creation_timestamp: Option<Value>,
+    #[serde(default)]
+    pub deletion_timestamp: Option<Value>,
+    #[serde(default)]
+    pub deletion_grace_period_seconds: Option<i64>,
+    #[serde(default)]
+    pub finalizers: Vec<String>,
+    #[serde(default)]
+    pub owner_references: Vec<Value>,
+    #[serde(default)]
+    pub managed_fields: Vec<Value>,
+    #[serde(default)]
+    pub self_link: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaledObjectSpec {
+    pub scale_target_ref: ScaleTarget,
+    /// Seconds between KEDA's polls (default 30, minimum 1).
+    pub polling_interval: Option<i32>,
+    /// Seconds before the first drop to zero when no trigger was ever active (default 0).
+    pub initial_cooldown_period: Option<i32>,
+    /// Seconds of inactivity before KEDA drops to idle or min (default 300).
+    pub cooldown_period: Option<i32>,
+    pub idle_replica_count: Option<i32>,
+    /// Default 0.
+    pub min_replica_count: Option<i32>,
+    /// Default 100.
+    pub max_replica_count: Option<i32>,
+    pub advanced: Option<Advanced>,
+    pub triggers: Vec<Trigger>,
+    pub fallback: Option<Fallback>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaleTarget {
+    pub name: String,
+    /// Default `apps/v1`.
+    pub api_version: Option<String>,
+    /// Default `Deployment`; kinds are case-sensitive.
+    pub kind: Option<String>,
+    pub env_source_container_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Advanced {
+    pub horizontal_pod_autoscaler_config: Option<HpaConfig>,
+    pub restore_to_original_replica_count: Option<bool>,
+    pub scaling_modifiers: Option<ScalingModifiers>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HpaConfig {
+    /// The HPA's name (default `keda-hpa-<ScaledObject name>`).
+    pub name: Option<String>,
+    /// Copied verbatim into the HPA KEDA creates.
+    pub behavior: Option<Behavior>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalingModifiers {
+    pub formula: Option<String>,
+    pub target: Option<String>,
+    pub activation_target: Option<String>,
+    pub metric_type: Option<String>,
+}
+
+/// `autoscaling/v2` HorizontalPodAutoscalerBehavior.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Behavior {
+    pub scale_up: Option<ScalingRules>,
+    pub scale_down: Option<ScalingRules>,
+}
+
+/// `autoscaling/v2` HPAScalingRules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalingRules {
+    pub stabilization_window_seconds: Option<i32>,
+    pub select_policy: Option<String>,
+    pub policies: Option<Vec<ScalingPolicy>>,
+    /// A resource.Quantity (`"0.05"`, `"50m"`, or a bare number); Kubernetes 1.33+.
+    pub tolerance: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalingPolicy {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: i32,
+    pub period_seconds: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Trigger {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub use_cached_metrics: bool,
+    /// Strings only: a number or a boolean here fails, as it fails at the API server.
+    pub metadata: BTreeMap<String, String>,
+    pub authentication_ref: Option<AuthenticationRef>,
+    pub metric_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuthenticationRef {
+    pub name: String,
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Fallback {
+    pub failure_threshold: i32,
+    pub replicas: i32,
+    pub behavior: Option<String>,
+}
+
+/// Deserializes one document, naming the path of the first problem
+/// (`spec.triggers[0].metadata.lagThreshold: invalid type: integer 5, expected a string`).
+pub fn from_value(doc: &Value) -> Result<ScaledObject, String> {
+    serde_path_to_error::deserialize(doc.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.inner().to_string()
+        } else {
+            format!("{path}: {}", e.inner())
+        }
+    })
+}

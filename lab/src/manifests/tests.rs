@@ -1,0 +1,331 @@
+//! Every rule of `lab check-manifests`, shown to fire on a broken copy of the repository's
+//! manifests (as `kubectl kustomize k8s` renders them: the kustomization's namespace on
+//! every object), and to stay quiet on the manifests themselves.
+
+use std::path::Path;
+
+use super::*;
+
+fn k8s() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../k8s")
+}
+
+/// The kustomization's `namespace:`.
+fn namespace() -> String {
+    let text = std::fs::read_to_string(k8s().join("kustomization.yaml")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("namespace: "))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// The repository's manifests, each file's text with the namespace kustomize sets.
+fn repo_text() -> String {
+    let ns = namespace();
+    [
+        "kafka/kafka.yaml",
+        "kafka/topic.yaml",
+        "producer/deployment.yaml",
+        "producer/service.yaml",
+        "consumer/deployment.yaml",
+        "keda/scaled-object.yaml",
+    ]
+    .iter()
+    .map(|f| {
+        std::fs::read_to_string(k8s().join(f)).unwrap().replace(
+            "\nmetadata:\n",
+            &format!("\nmetadata:\n  namespace: {ns}\n"),
+        )
+    })
+    .collect::<Vec<_>>()
+    .join("\n---\n")
+}
+
+fn dockerfile() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Dockerfile")).unwrap()
+}
+
+fn context() -> Context {
+    Context {
+        dockerfile: Some(dockerfile()),
+        ..Context::default()
+    }
+}
+
+fn report_with(text: &str, context: &Context) -> Report {
+    let docs =
+        documents(text, "manifests.yaml", Path::new(".")).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    check(&docs, context)
+}
+
+fn report(text: &str) -> Report {
+    report_with(text, &context())
+}
+
+#[test]
+fn the_repository_manifests_pass() {
+    let r = report(&repo_text());
+    assert_eq!(r.findings, Vec::<Finding>::new());
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+    assert!(r.skipped.is_empty(), "every check applies: {:?}", r.skipped);
+}
+
+/// Each rule, shown to fail on a broken copy of the manifests: (rule, broken copy, text
+/// of the finding, text of its fix).
+#[test]
+fn every_rule_catches_its_breakage() {
+    let good = repo_text();
+    let ns = namespace();
+    let fqdn = format!("my-cluster-kafka-bootstrap.{ns}.svc:9092");
+    let cases: Vec<(&str, String, String, String)> = vec![
+        // What a cluster enforces that schema validators miss.
+        ("trigger-host-resolvable",
+         good.replace(&format!("bootstrapServers: {fqdn}"), "bootstrapServers: my-cluster-kafka-bootstrap:9092"),
+         "is a bare Service name: keda-operator resolves it in its own namespace (keda)".into(),
+         format!("bootstrapServers: {fqdn}")),
+        ("trigger-host-kafka",
+         good.replace(&format!("bootstrapServers: {fqdn}"), "bootstrapServers: my-cluster-kafka-bootstrap.default.svc:9092"),
+         "names no bootstrap Service of a Kafka in these manifests".into(),
+         format!("bootstrapServers: {fqdn}")),
+        ("trigger-host-kafka",
+         good.replace(&format!("bootstrapServers: {fqdn}"), &format!("bootstrapServers: my-cluster-kafka-bootstrap.{ns}.svc:9093")),
+         "my-cluster-kafka-bootstrap.keda-kafka-lab.svc:9093 names no bootstrap Service".into(),
+         format!("bootstrapServers: {fqdn}")),
+        ("strimzi-kafka-version",
+         good.replace("version: 4.3.1", "version: 4.1.1"),
+         "Kafka 4.1.1 is not supported by Strimzi 1.2.0 (it supports 4.2.0, 4.2.1, 4.3.0, 4.3.1".into(),
+         "k8s/versions.env".into()),
+        ("scale-target-no-replicas",
+         good.replace("spec:\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: kafka-consumer", "spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: kafka-consumer"),
+         "every kubectl apply resets the count".into(),
+         "remove spec.replicas".into()),
+        ("offset-reset-matches",
+         good.replace("offsetResetPolicy: earliest", "offsetResetPolicy: latest"),
+         "latest while Deployment/kafka-consumer starts at earliest".into(),
+         "offsetResetPolicy: earliest".into()),
+        ("offset-reset-matches",
+         good.replace("        offsetResetPolicy: earliest\n", ""),
+         "latest (KEDA's default) while Deployment/kafka-consumer starts at earliest".into(),
+         "offsetResetPolicy: earliest".into()),
+        ("image-pull-policy",
+         good.replacen("imagePullPolicy: IfNotPresent", "imagePullPolicy: Always", 1),
+         "imagePullPolicy: Always".into(),
+         "IfNotPresent".into()),
+        ("image-pull-policy",
+         good.replace("          imagePullPolicy: IfNotPresent\n", ""),
+         "has no tag (or :latest), so Kubernetes pulls it Always".into(),
+         "IfNotPresent".into()),
+        ("trigger-matches-apps",
+         good.replace("consumerGroup: event", "consumerGroup: events"),
+         "\"events\" is not Deployment/kafka-consumer's group \"event\"".into(),
+         "consumerGroup: event".into()),
+        ("trigger-matches-apps",
+         good.replace("        topic: event", "        topic: events"),
+         "\"events\" is not a topic Deployment/kafka-consumer reads".into(),
+         "topic: event".into()),
+        ("trigger-matches-apps",
+         good.replacen(&format!("value: {fqdn}"), "value: other-kafka-bootstrap:9092", 1),
+         "is not the Kafka Deployment/kafka-producer-callback reaches".into(),
+         format!("bootstrapServers: other-kafka-bootstrap.{ns}.svc:9092")),
+        ("trigger-topic-exists",
+         good.replace("  name: event\n  labels:\n    strimzi.io/cluster", "  name: events\n  labels:\n    strimzi.io/cluster"),
+         "\"event\" is not a KafkaTopic here".into(),
+         "add the KafkaTopic".into()),
+        ("max-replicas-partitions",
+         good.replace("  partitions: 10", "  partitions: 3"),
+         "10 is above the 3 partitions of topic event".into(),
+         "maxReplicaCount <= partitions".into()),
+        ("scale-target-exists",
+         good.replace("  scaleTargetRef:\n    name: kafka-consumer", "  scaleTargetRef:\n    name: consumer"),
+         "names Deployment consumer in namespace keda-kafka-lab, which is not a Deployment here".into(),
+         "name the consumer Deployment".into()),
+        // KEDA's own rules.
+        ("keda-scale-target-kind",
+         good.replace("  scaleTargetRef:\n    name: kafka-consumer", "  scaleTargetRef:\n    kind: deployment\n    name: kafka-consumer"),
+         "no matches for kind \"deployment\"".into(),
+         "Deployment".into()),
+        ("keda-replica-bounds",
+         good.replace("  minReplicaCount: 0\n", "  idleReplicaCount: 0\n"),
+         "IdleReplicaCount=0 must be less than MinReplicaCount=0".into(),
+         "idleReplicaCount".into()),
+        ("keda-schema",
+         good.replace("  cooldownPeriod: 30", "  cooldownPeriod: 30\n  coolDown: 30"),
+         "unknown field `coolDown`".into(),
+         "remove the unknown field".into()),
+        ("keda-schema",
+         good.replace("lagThreshold: \"5\"", "lagThreshold: 5"),
+         "invalid type: integer `5`, expected a string".into(),
+         "quoted strings".into()),
+        ("kafka-unknown-key",
+         good.replace("lagThreshold:", "lagTreshold:"),
+         "did you mean lagThreshold?".into(),
+         "spelling".into()),
+        ("keda-metric-type",
+         good.replace("    - type: kafka\n", "    - type: kafka\n      metricType: Utilization\n"),
+         "'Utilization' metric type is unsupported".into(),
+         "AverageValue".into()),
+        // Strimzi.
+        ("strimzi-api-version",
+         good.replace("kafka.strimzi.io/v1\nkind: KafkaTopic", "kafka.strimzi.io/v1beta2\nkind: KafkaTopic"),
+         "kafka.strimzi.io/v1beta2 is not served".into(),
+         "kafka.strimzi.io/v1".into()),
+        ("strimzi-cluster-label",
+         good.replace("    strimzi.io/cluster: my-cluster\nspec:\n  partitions", "    strimzi.io/cluster: other\nspec:\n  partitions"),
+         "label strimzi.io/cluster is Some(\"other\")".into(),
+         "strimzi.io/cluster".into()),
+        ("strimzi-node-pool",
+         good.replace("strimzi.io/cluster: my-cluster\nspec:\n  replicas: 1\n  roles", "strimzi.io/cluster: elsewhere\nspec:\n  replicas: 1\n  roles"),
+         "no KafkaNodePool labelled strimzi.io/cluster: my-cluster".into(),
+         "KafkaNodePool".into()),
+        ("strimzi-schema",
+         good.replace("        tls: false\n", "        tls: false\n        tsl: true\n"),
+         "unknown field `tsl`".into(),
+         "Strimzi's type".into()),
+        // What the API server refuses (the published manifests' typos).
+        ("deployment-shape",
+         good.replace("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  namespace: keda-kafka-lab\n  name: kafka-consumer", "apiVersion: apps/v1 kafka-consumer\nkind: Deployment\nmetadata:\n  namespace: keda-kafka-lab\n  name: kafka-consumer"),
+         "apiVersion \"apps/v1 kafka-consumer\" is not apps/v1".into(),
+         "apps/v1".into()),
+        ("deployment-shape",
+         good.replace("    matchLabels:\n      app.kubernetes.io/name: kafka-producer-callback", "    matchLabels:\n      app: kafka-producer"),
+         "selector app=kafka-producer does not match".into(),
+         "selector.matchLabels".into()),
+    ];
+    for (rule, broken, message, fix) in cases {
+        assert_ne!(broken, good, "{rule}: the broken copy must differ");
+        let found = report(&broken).findings;
+        assert!(
+            found
+                .iter()
+                .any(|f| f.rule == rule && f.message.contains(&message) && f.fix.contains(&fix)),
+            "{rule}: {message:?} / fix {fix:?} not in {found:#?}"
+        );
+    }
+    let mut no_stage = context();
+    no_stage.dockerfile = Some(dockerfile().replace(" AS consumer", " AS other"));
+    let found = report_with(&good, &no_stage).findings;
+    assert!(
+        found
+            .iter()
+            .any(|f| f.rule == "image-dockerfile-target"
+                && f.message.contains("no stage `AS consumer`")),
+        "{found:?}"
+    );
+    let mut old_strimzi = context();
+    old_strimzi.strimzi = "1.1.0".into();
+    let found = report_with(&good, &old_strimzi).findings;
+    assert!(
+        found.iter().any(|f| f.rule == "strimzi-kafka-version"
+            && f.message
+                .contains("Kafka 4.3.1 is not supported by Strimzi 1.1.0")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_finding_names_file_object_field_rule_and_fix() {
+    let broken = repo_text().replace("offsetResetPolicy: earliest", "offsetResetPolicy: latest");
+    let docs = documents(&broken, "rendered.yaml", Path::new(".")).unwrap();
+    let f = &check(&docs, &context()).findings[0];
+    let line = f.to_string();
+    assert!(
+        line.starts_with("rendered.yaml: ScaledObject/kafka-consumer: spec.triggers[0].metadata.offsetResetPolicy [offset-reset-matches]: "),
+        "{line}"
+    );
+    assert!(
+        line.contains("\n    fix: offsetResetPolicy: earliest"),
+        "{line}"
+    );
+}
+
+#[test]
+fn origin_annotations_name_the_source_file() {
+    let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  annotations:\n    config.kubernetes.io/origin: |\n      path: ../../k8s/producer/service.yaml\n";
+    let docs = documents(text, "rendered.yaml", Path::new(".tools/render")).unwrap();
+    assert_eq!(docs[0].file, "k8s/producer/service.yaml");
+}
+
+/// Given the published write-up's own manifests (ScaledObject and two Deployments, no
+/// Kafka), every check that applies runs, and the report says which were skipped.
+#[test]
+fn manifests_without_kafka_get_every_check_that_applies() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/published-writeup.yaml"),
+    )
+    .unwrap();
+    let r = report(&text);
+    let has = |rule: &str, text: &str| {
+        r.findings
+            .iter()
+            .any(|f| f.rule == rule && f.message.contains(text))
+    };
+    assert!(
+        has("scale-target-exists", "names Deployment consumer"),
+        "{:#?}",
+        r.findings
+    );
+    assert!(has(
+        "trigger-host-resolvable",
+        "kafka-cluster-kafka-bootstrap:9092 is a bare Service name"
+    ));
+    assert!(has(
+        "trigger-matches-apps",
+        "is not the Kafka Deployment/kafka-consumer reaches"
+    ));
+    assert!(has(
+        "trigger-matches-apps",
+        "\"my-group\" is not Deployment/kafka-consumer's group \"event\""
+    ));
+    assert!(has(
+        "trigger-matches-apps",
+        "\"test-topic\" is not a topic Deployment/kafka-consumer reads"
+    ));
+    assert!(has(
+        "offset-reset-matches",
+        "latest while Deployment/kafka-consumer starts at earliest (the consumer's default)"
+    ));
+    assert!(has(
+        "deployment-shape",
+        "apiVersion \"apps/v1 kafka-consumer\""
+    ));
+    assert!(has(
+        "deployment-shape",
+        "replicas must be a whole number, not u5"
+    ));
+    assert!(has(
+        "deployment-shape",
+        "selector app=kafka-producer does not match"
+    ));
+    assert!(has("image-pull-policy", "imagePullPolicy: Always"));
+    assert!(has("image-pull-policy", "\"kafka-consumer\" has no tag"));
+    let skipped: Vec<&str> = r.skipped.iter().map(|(rule, _)| *rule).collect();
+    for rule in [
+        "strimzi-kafka-version",
+        "strimzi-node-pool",
+        "trigger-topic-exists",
+        "max-replicas-partitions",
+    ] {
+        assert!(skipped.contains(&rule), "{rule} skipped: {:?}", r.skipped);
+    }
+    assert!(r
+        .skipped
+        .iter()
+        .any(|(_, why)| why.contains("no Kafka in these manifests")));
+}
+
+#[test]
+fn a_managed_kafka_outside_the_cluster_is_accepted_and_the_kafka_checks_are_skipped() {
+    let text = std::fs::read_to_string(k8s().join("keda/scaled-object.yaml"))
+        .unwrap()
+        .replace(
+            "my-cluster-kafka-bootstrap.keda-kafka-lab.svc:9092",
+            "pkc-123.eu-west-1.aws.confluent.cloud:9092",
+        );
+    let r = report(&text);
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    assert!(r
+        .skipped
+        .iter()
+        .any(|(rule, _)| *rule == "scale-target-exists"));
+}

@@ -1,0 +1,139 @@
+//! The one run loop that `simulate` and `replay` both drive: the warm-up, the phases, the
+//! emulator's evaluations, one sample per second, the timeline.
+//!
+//! A run needs a [`World`]: the model of `simulate` (virtual time, no broker) or the real
+//! workload of `replay` (a broker, the producer and consumer code, the wall clock). The
+//! loop asks the world for offsets, lets the [`Autoscaler`] decide, asks the world for
+//! that many consumers, and lets it run until the next thing is due: a sample, an
+//! evaluation, a phase change or the end.
+
+use crate::emulator::{Autoscaler, Controller, Decision, Millis, ScalingSpec, Start};
+use crate::report::timeline::{Sample, Timeline};
+use crate::scenario::Scenario;
+
+/// Scenario time between two samples, ms.
+pub const SAMPLE_MS: Millis = 1000;
+/// How long the workload runs at the first phase's rate before the clock starts, ms of
+/// scenario time: the published run started from a demo already running.
+pub const WARMUP_MS: Millis = 20_000;
+
+/// Where a run happens.
+pub(crate) trait World {
+    /// Scenario time now, ms (0: the first phase starts).
+    fn now(&self) -> Millis;
+    /// Starts `replicas` consumers (already members of the group) and the producer at
+    /// `period_ms`, and runs them for [`WARMUP_MS`] before scenario time 0.
+    async fn warm_up(&mut self, period_ms: Option<u64>, replicas: u32) -> anyhow::Result<()>;
+    /// A new producer pod at `period_ms` for phase `phase`, or none.
+    async fn set_producer(&mut self, period_ms: Option<u64>, phase: usize) -> anyhow::Result<()>;
+    /// The end and committed offsets of every partition, as KEDA reads them.
+    async fn offsets(&mut self) -> anyhow::Result<Vec<crate::emulator::Offsets>>;
+    /// Starts or stops consumer replicas until `replicas` are wanted.
+    async fn scale(&mut self, replicas: u32) -> anyhow::Result<()>;
+    /// Consumers actually running (started, not yet stopped).
+    fn running(&self) -> u32;
+    /// Lets the workload run until scenario time `until`; `false` when interrupted.
+    async fn advance(&mut self, until: Millis) -> anyhow::Result<bool>;
+}
+
+/// Who watches a run as it goes (the replay's live view); both methods may do nothing.
+pub(crate) trait Watch {
+    fn sample(&mut self, _sample: &Sample, _phase_name: &str, _phases: usize) {}
+    fn decision(&mut self, _decision: &Decision) {}
+}
+
+/// A run nobody watches.
+pub(crate) struct Unwatched;
+impl Watch for Unwatched {}
+
+/// Runs `scenario` in `world`, scaled by `spec`; returns the timeline (marked interrupted
+/// when the world was stopped early).
+pub(crate) async fn drive<W: World>(
+    scenario: &Scenario,
+    spec: &ScalingSpec,
+    world: &mut W,
+    watch: &mut dyn Watch,
+    mode: &'static str,
+) -> anyhow::Result<Timeline> {
+    let mut timeline = Timeline::new(scenario.clone(), mode);
+    world
+        .warm_up(
+            scenario.phases[0].producer_period_ms,
+            scenario.start_replicas,
+        )
+        .await?;
+    let mut autoscaler = Autoscaler::new(spec.clone(), scenario.start_replicas, Start::Active);
+    let end = scenario.seconds() * 1000;
+    let phase_starts: Vec<Millis> = timeline
+        .phase_starts
+        .iter()
+        .map(|s| (*s * 1000.0) as Millis)
+        .collect();
+    let (mut phase, mut next_sample, mut hpa_desired) = (0usize, 0, scenario.start_replicas);
+    let mut produced_at: Option<(Millis, i64)> = None;
+    loop {
+        let now = world.now().min(end);
+        if now >= end {
+            break;
+        }
+        let current = timeline.phase_at(now as f64 / 1000.0);
+        if current != phase {
+            phase = current;
+            world
+                .set_producer(scenario.phases[phase].producer_period_ms, phase)
+                .await?;
+        }
+        let offsets = world.offsets().await?;
+        for d in autoscaler.evaluate(now, &offsets) {
+            watch.decision(&d);
+            if d.by == Controller::Hpa {
+                hpa_desired = d.desired;
+            }
+            timeline.decisions.push(d);
+        }
+        world.scale(autoscaler.replicas()).await?;
+        if now >= next_sample {
+            let end_total: i64 = offsets.iter().map(|o| o.end).sum();
+            let produced_per_s = match produced_at {
+                Some((t, total)) if now > t => {
+                    (end_total - total) as f64 * 1000.0 / (now - t) as f64
+                }
+                _ => 0.0,
+            };
+            produced_at = Some((now, end_total));
+            // A fresh scaler: the sample shows the lag, not excludePersistentLag's memory.
+            let reading =
+                crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone()).read(&offsets);
+            let sample = Sample {
+                t: now as f64 / 1000.0,
+                phase,
+                phase_name: scenario.phases[phase].name.clone(),
+                period_ms: scenario.phases[phase].producer_period_ms.unwrap_or(0),
+                produced_per_s,
+                total_lag: reading.total_lag,
+                metric: reading.metric,
+                active: reading.active,
+                hpa_desired,
+                replicas: autoscaler.replicas(),
+                running: world.running(),
+            };
+            watch.sample(&sample, &scenario.phases[phase].name, scenario.phases.len());
+            timeline.samples.push(sample);
+            next_sample = (now / SAMPLE_MS + 1) * SAMPLE_MS;
+        }
+        let next_phase = phase_starts
+            .iter()
+            .copied()
+            .find(|s| *s > now)
+            .unwrap_or(end);
+        let until = next_sample
+            .min(autoscaler.next_due())
+            .min(next_phase)
+            .min(end);
+        if !world.advance(until).await? {
+            timeline.interrupted = true;
+            break;
+        }
+    }
+    Ok(timeline)
+}
