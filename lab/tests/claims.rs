@@ -39,3 +39,28 @@ fn original_scenario_over_40_seeds() {
     assert_eq!(s[2], counts(&[(3, 40)]), "period 100 ms");
     assert_eq!(s[3], counts(&[(0, 40)]), "period 10 s");
 }
+
+/// A scenario file on the published phases with the given consumer.
+fn custom(partitions: u32, processing_ms: u64, commit_interval_ms: u64) -> Scenario {
+    let mut s = Scenario::published().unwrap();
+    s.partitions = partitions;
+    s.consumer.processing_ms = processing_ms;
+    s.consumer.commit_interval_ms = commit_interval_ms;
+    s
+}
+
+fn spread_of(scenario: &Scenario, seeds: u64) -> lab::simulate::Spread {
+    let spec = scenario.load_scaled_object().unwrap().spec;
+    lab::simulate::robustness(scenario, &spec, seeds).unwrap()
+}
+
+/// docs/lab.md: on 10 partitions the original consumer (instant, 5 s auto-commit) gives
+/// 6-7 replicas at 100 ms; on 3 partitions a 15 s commit interval gives all four
+/// published counts in 20/20 seeds.
+#[test]
+fn other_consumers_the_docs_quote() {
+    let ten = spread_of(&custom(10, 0, 5000), 20);
+    assert_eq!(ten.counts[2], counts(&[(6, 17), (7, 3)]), "10 partitions, 5 s commits, 100 ms");
+    let long = spread_of(&custom(3, 0, 15_000), 20);
+    assert_eq!(long.all_as_published, 20);
+}

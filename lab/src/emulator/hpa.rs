@@ -378,6 +378,8 @@ mod tests {
         assert_eq!(rec(17, 3), 4, "17/15 outside: ceil(3.4)");
         assert_eq!(rec(0, 3), 0);
         assert_eq!(rec(10, 3), 2);
+        assert_eq!(rec(11, 3), 3, "outside the tolerance, ceil(2.2) = 3");
+        assert_eq!(rec(13, 3), 3, "outside the tolerance, ceil(2.6) = 3");
     }
 
     /// horizontal.go tolerancesForHpa: behavior.scaleUp/scaleDown.tolerance per direction.
