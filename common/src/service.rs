@@ -6,14 +6,36 @@
 //! naming the key and value), 1 for any other failure, 130 after a second signal.
 
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{self, ConfigError, Env, EXIT_CONFIG};
+use crate::config::{ConfigError, Env, Kind, Preset, Setting, EXIT_CONFIG};
+
+pub const HTTP_PORT: Setting = Setting {
+    key: "http.port",
+    kind: Kind::Port,
+    default: Preset::Value("8080"),
+    meaning: "HTTP port (0: any free port)",
+};
+pub const HTTP_ADDRESS: Setting = Setting {
+    key: "http.address",
+    kind: Kind::Address,
+    default: Preset::Value("0.0.0.0"),
+    meaning: "HTTP bind address",
+};
+pub const LEDGER_FILE: Setting = Setting {
+    key: "ledger.file",
+    kind: Kind::Path,
+    default: Preset::Unset("none"),
+    meaning: "append one JSON line per delivered (producer) or processed (consumer) event, for accounting",
+};
+
+/// The settings both binaries read (the Kafka connection's are in [`crate::kafka`]).
+pub const SHARED_SETTINGS: &[&Setting] = &[&HTTP_PORT, &HTTP_ADDRESS, &LEDGER_FILE];
 
 /// Where the HTTP server listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,17 +48,11 @@ pub struct HttpSettings {
 }
 
 impl HttpSettings {
-    pub const KEYS: &'static [&'static str] = &["http.address", "http.port"];
-
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let address = match env.get("http.address") {
-            None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            Some(raw) => raw.trim().parse().map_err(|_| {
-                ConfigError::invalid("http.address", raw, "an IP address such as 0.0.0.0")
-            })?,
-        };
-        let port = config::port("http.port", env.get("http.port"), 8080)?;
-        Ok(Self { address, port })
+        Ok(Self {
+            address: env.address(&HTTP_ADDRESS)?,
+            port: env.port(&HTTP_PORT)?,
+        })
     }
 
     pub fn socket_addr(&self) -> SocketAddr {
@@ -56,8 +72,8 @@ pub fn instance_id(env: &Env) -> String {
 pub trait Service {
     /// The binary's name, as in the published demo's images.
     const NAME: &'static str;
-    /// Every setting the service reads (dotted names), for the shadowing warning.
-    const KEYS: &'static [&'static str];
+    /// Every setting the service reads, for the shadowing warning.
+    fn settings() -> Vec<&'static Setting>;
     type Config: Send + 'static;
 
     /// Reads and validates the configuration.
@@ -79,7 +95,7 @@ pub fn main<S: Service>() -> ExitCode {
         Ok(config) => config,
         Err(err) => return config_exit(S::NAME, &err),
     };
-    for shadowed in env.shadowed(S::KEYS) {
+    for shadowed in env.shadowed(&S::settings()) {
         tracing::warn!(used = %shadowed.used, ignored = %shadowed.ignored, "setting given twice with different values: the first spelling wins");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()

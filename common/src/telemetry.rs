@@ -1,10 +1,13 @@
 //! Logging, set up once per process.
 //!
 //! `LOG_FORMAT=json` prints one JSON object per line (for log shippers and for the tests,
-//! which read the binaries' output); anything else prints human-readable text. The level
-//! filter comes from `RUST_LOG` (default `info`). librdkafka's own log lines arrive
-//! through the `log` bridge and are filtered the same way.
+//! which read the binaries' output); anything else prints human-readable text, coloured
+//! only when stdout is a terminal and `NO_COLOR` is not set (a container's stdout is a
+//! pipe: `kubectl logs` would show the escape codes). The level filter comes from
+//! `RUST_LOG` (default `info`). librdkafka's own log lines arrive through the `log`
+//! bridge and are filtered the same way.
 
+use std::io::IsTerminal;
 use std::sync::Once;
 
 use tracing_subscriber::EnvFilter;
@@ -25,11 +28,21 @@ pub fn init() {
                 .with_current_span(false)
                 .try_init()
         } else {
-            builder.with_target(false).try_init()
+            let colour = colour(
+                std::io::stdout().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            );
+            builder.with_target(false).with_ansi(colour).try_init()
         };
         // A subscriber installed by someone else (a test harness) is fine.
         drop(result);
     });
+}
+
+/// Whether text logs are coloured: on a terminal, unless `NO_COLOR` is set to anything
+/// but the empty string (no-color.org).
+pub fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Lets a repeated warning through at most once per `every`, counting the rest, so a
@@ -70,6 +83,18 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colour(true, None));
+        assert!(!colour(false, None), "a pipe or a file");
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(
+            colour(true, Some(OsStr::new(""))),
+            "an empty NO_COLOR does not count"
+        );
+    }
 
     #[test]
     fn throttle_counts_what_it_drops() {

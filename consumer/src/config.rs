@@ -1,27 +1,90 @@
-//! The consumer's settings, read from the environment and validated in one place.
+//! The consumer's settings: each declared once in [`SETTINGS`] (name, kind, default,
+//! meaning), read from the environment and validated in one place.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::config::{self, ConfigError, Env};
+use common::config::{ConfigError, Env, Kind, Preset, Setting};
 use common::kafka::KafkaSettings;
 use common::service::{self, HttpSettings};
-use serde::Deserialize;
 
-/// Every setting the consumer reads (dotted names; UPPER_SNAKE accepted too).
-pub const KEYS: &[&str] = &[
-    "kafka.topics",
-    "kafka.brokers",
-    "kafka.groupId",
-    "processing.time",
-    "kafka.commit.interval",
-    "kafka.session.timeout",
-    "kafka.auto.offset.reset",
-    "kafka.close.timeout",
-    "ledger.file",
-    "http.address",
-    "http.port",
-];
+pub const TOPICS: Setting = Setting {
+    key: "kafka.topics",
+    kind: Kind::Topics,
+    default: Preset::Value("event"),
+    meaning: "topics, comma-separated",
+};
+pub const BROKERS: Setting = Setting {
+    key: "kafka.brokers",
+    kind: Kind::Brokers,
+    default: Preset::Required,
+    meaning: "bootstrap brokers",
+};
+pub const GROUP_ID: Setting = Setting {
+    key: "kafka.groupId",
+    kind: Kind::GroupId,
+    default: Preset::Value("event"),
+    meaning: "consumer group",
+};
+pub const PROCESSING_TIME: Setting = Setting {
+    key: "processing.time",
+    kind: Kind::Millis {
+        min: 0,
+        max: 3_600_000,
+    },
+    default: Preset::Value("0"),
+    meaning: "ms of simulated work per event",
+};
+pub const COMMIT_INTERVAL: Setting = Setting {
+    key: "kafka.commit.interval",
+    kind: Kind::Millis {
+        min: 1,
+        max: 3_600_000,
+    },
+    default: Preset::Value("1000"),
+    meaning: "ms between offset commits (`auto.commit.interval.ms`)",
+};
+pub const SESSION_TIMEOUT: Setting = Setting {
+    key: "kafka.session.timeout",
+    kind: Kind::Millis {
+        min: 1,
+        max: 3_600_000,
+    },
+    default: Preset::Unset("librdkafka's (45000)"),
+    meaning: "ms a replica that stops answering keeps its partitions (group session timeout)",
+};
+pub const AUTO_OFFSET_RESET: Setting = Setting {
+    key: "kafka.auto.offset.reset",
+    kind: Kind::OneOf(&["earliest", "latest"]),
+    default: Preset::Value("earliest"),
+    meaning: "where a group with no committed offset starts",
+};
+pub const CLOSE_TIMEOUT: Setting = Setting {
+    key: "kafka.close.timeout",
+    kind: Kind::Millis {
+        min: 1,
+        max: 300_000,
+    },
+    default: Preset::Value("10000"),
+    meaning: "ms the final commit and group leave may take at SIGTERM",
+};
+
+/// Every setting the consumer reads, its own and the shared ones.
+pub fn settings() -> Vec<&'static Setting> {
+    let own: [&'static Setting; 8] = [
+        &TOPICS,
+        &BROKERS,
+        &GROUP_ID,
+        &PROCESSING_TIME,
+        &COMMIT_INTERVAL,
+        &SESSION_TIMEOUT,
+        &AUTO_OFFSET_RESET,
+        &CLOSE_TIMEOUT,
+    ];
+    own.into_iter()
+        .chain(service::SHARED_SETTINGS.iter().copied())
+        .collect()
+}
 
 /// Where a group without a committed offset starts reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,26 +105,25 @@ impl OffsetReset {
 /// The consumer's configuration.
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
-    /// Topics to subscribe to (`kafka.topics`, comma list, default `event`).
+    /// Topics to subscribe to ([`TOPICS`]).
     pub topics: Vec<String>,
-    /// Brokers (`kafka.brokers`, required) and librdkafka passthrough settings.
+    /// Brokers ([`BROKERS`]), security and librdkafka passthrough settings.
     pub kafka: KafkaSettings,
-    /// The consumer group every replica joins (`kafka.groupId`, default `event`).
+    /// The consumer group every replica joins ([`GROUP_ID`]).
     pub group_id: String,
-    /// Simulated work per event (`processing.time`, milliseconds, default 0).
+    /// Simulated work per event ([`PROCESSING_TIME`], default 0).
     pub processing_time: Duration,
-    /// How often stored offsets are committed (`kafka.commit.interval`, milliseconds,
-    /// default 1000; librdkafka `auto.commit.interval.ms`, whose own default is 5000).
-    /// KEDA sees lag on committed offsets, so this interval is part of the lag it sees.
+    /// How often stored offsets are committed ([`COMMIT_INTERVAL`], default 1000 ms;
+    /// librdkafka `auto.commit.interval.ms`, whose own default is 5000). KEDA sees lag on
+    /// committed offsets, so this interval is part of the lag it sees.
     pub commit_interval: Duration,
-    /// Group session timeout (`kafka.session.timeout`, milliseconds, default: librdkafka's
-    /// 45000). A replica killed without leaving keeps its partitions this long.
+    /// Group session timeout ([`SESSION_TIMEOUT`], default: librdkafka's 45000 ms). A
+    /// replica killed without leaving keeps its partitions this long.
     pub session_timeout: Option<Duration>,
-    /// Where a group with no committed offset starts (`kafka.auto.offset.reset`,
-    /// `earliest` or `latest`, default `earliest` so that no event is skipped).
+    /// Where a group with no committed offset starts ([`AUTO_OFFSET_RESET`], default
+    /// `earliest` so that no event is skipped).
     pub offset_reset: OffsetReset,
-    /// Upper bound on the final commit and group leave at shutdown
-    /// (`kafka.close.timeout`, milliseconds, default 10000).
+    /// Upper bound on the final commit and group leave at shutdown ([`CLOSE_TIMEOUT`]).
     pub close_timeout: Duration,
     /// This instance's id (the pod name), used in logs and the ledger.
     pub instance: String,
@@ -71,94 +133,27 @@ pub struct ConsumerConfig {
     pub http: HttpSettings,
 }
 
-#[derive(Deserialize)]
-struct Raw {
-    #[serde(rename = "kafka.topics")]
-    topics: Option<String>,
-    #[serde(rename = "kafka.brokers")]
-    brokers: Option<String>,
-    #[serde(rename = "kafka.groupid")]
-    group_id: Option<String>,
-    #[serde(rename = "processing.time")]
-    processing_time: Option<String>,
-    #[serde(rename = "kafka.commit.interval")]
-    commit_interval: Option<String>,
-    #[serde(rename = "kafka.session.timeout")]
-    session_timeout: Option<String>,
-    #[serde(rename = "kafka.auto.offset.reset")]
-    offset_reset: Option<String>,
-    #[serde(rename = "kafka.close.timeout")]
-    close_timeout: Option<String>,
-    #[serde(rename = "ledger.file")]
-    ledger: Option<String>,
-}
-
 impl ConsumerConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let raw: Raw = env.resolve(KEYS)?;
-        let topics = config::topics("kafka.topics", raw.topics.as_deref().unwrap_or("event"))?;
-        let brokers = config::brokers(
-            "kafka.brokers",
-            config::required(
-                "kafka.brokers",
-                raw.brokers.as_deref(),
-                "a comma-separated list of host:port",
-            )?,
-        )?;
-        let group_id =
-            config::group_id("kafka.groupId", raw.group_id.as_deref().unwrap_or("event"))?;
-        let processing_time = config::millis(
-            "processing.time",
-            raw.processing_time.as_deref(),
-            Duration::ZERO,
-            0..=3_600_000,
-        )?;
-        let commit_interval = config::millis(
-            "kafka.commit.interval",
-            raw.commit_interval.as_deref(),
-            Duration::from_secs(1),
-            1..=3_600_000,
-        )?;
-        let session_timeout = match raw.session_timeout.as_deref() {
-            None => None,
-            // librdkafka's own limits for session.timeout.ms.
-            raw => Some(config::millis(
-                "kafka.session.timeout",
-                raw,
-                Duration::ZERO,
-                1..=3_600_000,
-            )?),
-        };
-        let offset_reset = match raw.offset_reset.as_deref().map(str::trim) {
-            None | Some("earliest") => OffsetReset::Earliest,
-            Some("latest") => OffsetReset::Latest,
-            Some(other) => {
-                return Err(ConfigError::invalid(
-                    "kafka.auto.offset.reset",
-                    other,
-                    "earliest or latest",
-                ))
-            }
-        };
-        let close_timeout = config::millis(
-            "kafka.close.timeout",
-            raw.close_timeout.as_deref(),
-            Duration::from_secs(10),
-            1..=300_000,
-        )?;
         let instance = service::instance_id(env);
-        let kafka = KafkaSettings::new(brokers, format!("kafka-consumer-{instance}"), env)?;
         Ok(Self {
-            topics,
-            kafka,
-            group_id,
-            processing_time,
-            commit_interval,
-            session_timeout,
-            offset_reset,
-            close_timeout,
+            topics: env.list(&TOPICS)?,
+            kafka: KafkaSettings::new(
+                env.text(&BROKERS)?,
+                format!("kafka-consumer-{instance}"),
+                env,
+            )?,
+            group_id: env.text(&GROUP_ID)?,
+            processing_time: env.duration(&PROCESSING_TIME)?,
+            commit_interval: env.duration(&COMMIT_INTERVAL)?,
+            session_timeout: env.optional_duration(&SESSION_TIMEOUT)?,
+            offset_reset: match env.word(&AUTO_OFFSET_RESET)? {
+                "latest" => OffsetReset::Latest,
+                _ => OffsetReset::Earliest,
+            },
+            close_timeout: env.duration(&CLOSE_TIMEOUT)?,
             instance,
-            ledger: raw.ledger.filter(|p| !p.is_empty()).map(PathBuf::from),
+            ledger: env.path(&service::LEDGER_FILE)?,
             http: HttpSettings::from_env(env)?,
         })
     }

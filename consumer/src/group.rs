@@ -1,9 +1,12 @@
-//! What this replica knows about its consumer group: assignment, readiness, lag.
+//! What this replica knows about its consumer group: assignment, readiness, lag, and the
+//! offsets processed but not stored yet.
 //!
 //! [`GroupContext`] is the librdkafka context of the consumer. Its rebalance callbacks
 //! keep the current assignment (cooperative-sticky rebalances add and remove partitions
 //! incrementally), log every change, count rebalances, and mark the replica ready once it
-//! has joined the group. Its statistics callback turns librdkafka's per-partition
+//! has joined the group; before partitions are revoked it stores what was processed of
+//! them, so that the commit on revoke hands the next owner no event twice that this
+//! replica already processed. Its statistics callback turns librdkafka's per-partition
 //! `consumer_lag` into the `consumer_lag{topic,partition}` gauge, for assigned
 //! partitions only (librdkafka also reports partition -1 and partitions just revoked).
 
@@ -13,17 +16,22 @@ use std::time::Duration;
 
 use common::http::Readiness;
 use common::telemetry::Throttle;
-use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
-use rdkafka::{ClientContext, Statistics, TopicPartitionList};
+use rdkafka::{ClientContext, Offset, Statistics, TopicPartitionList};
 
 /// A topic and partition.
 pub type Partition = (String, i32);
 
+/// The assignment, shared with `GET /stats`.
+pub type Assignment = Arc<Mutex<BTreeSet<Partition>>>;
+
 pub struct GroupContext {
     group_id: String,
     readiness: Arc<Readiness>,
-    assignment: Mutex<BTreeSet<Partition>>,
+    assignment: Assignment,
+    /// Per partition, the highest offset processed and not stored yet.
+    processed: Mutex<Vec<(String, i32, i64)>>,
     errors: Throttle,
 }
 
@@ -32,7 +40,8 @@ impl GroupContext {
         Self {
             group_id,
             readiness,
-            assignment: Mutex::new(BTreeSet::new()),
+            assignment: Arc::default(),
+            processed: Mutex::new(Vec::new()),
             errors: Throttle::new(Duration::from_secs(10)),
         }
     }
@@ -43,6 +52,44 @@ impl GroupContext {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// A handle on the assignment that stays current.
+    pub fn assignment_handle(&self) -> Assignment {
+        self.assignment.clone()
+    }
+
+    /// Marks `offset` of a partition processed (stored by [`Self::store_processed`]).
+    pub fn processed(&self, topic: &str, partition: i32, offset: i64) {
+        let mut pending = self.processed.lock().unwrap_or_else(|e| e.into_inner());
+        match pending
+            .iter_mut()
+            .find(|(t, p, _)| *p == partition && t == topic)
+        {
+            Some(entry) => entry.2 = entry.2.max(offset),
+            None => pending.push((topic.to_owned(), partition, offset)),
+        }
+    }
+
+    /// Stores every processed offset (the next one to read, as Kafka wants it) in one call.
+    pub fn store_processed(&self, consumer: &BaseConsumer<Self>) {
+        let pending =
+            std::mem::take(&mut *self.processed.lock().unwrap_or_else(|e| e.into_inner()));
+        if pending.is_empty() {
+            return;
+        }
+        let mut tpl = TopicPartitionList::with_capacity(pending.len());
+        for (topic, partition, offset) in &pending {
+            if let Err(err) =
+                tpl.add_partition_offset(topic, *partition, Offset::Offset(offset + 1))
+            {
+                self.warn_throttled("cannot store an offset", &err);
+            }
+        }
+        if let Err(err) = consumer.store_offsets(&tpl) {
+            // A partition revoked meanwhile: its new owner reads it again (at-least-once).
+            self.warn_throttled("cannot store the processed offsets", &err);
+        }
     }
 
     fn update(&self, tpl: &TopicPartitionList, assign: bool) {
@@ -129,8 +176,11 @@ impl ClientContext for GroupContext {
 }
 
 impl ConsumerContext for GroupContext {
-    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
+            // Store what was processed while the partitions are still ours: librdkafka
+            // commits them on the way out.
+            self.store_processed(consumer);
             self.update(tpl, false);
         }
     }

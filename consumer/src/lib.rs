@@ -1,11 +1,15 @@
 //! kafka-consumer: one replica of the consumer group that KEDA scales.
 //!
-//! [`run`] joins the group, then for each record: decodes the event (a malformed one is
-//! logged, counted and skipped), simulates `processing.time` of work, writes the ledger,
-//! and only then stores the offset, which librdkafka commits every
-//! `kafka.commit.interval` (at-least-once, as rust-rdkafka's `at_least_once` example).
-//! On shutdown it finishes the record in flight, commits synchronously and leaves the
-//! group, all bounded by `kafka.close.timeout` so a dead broker cannot hold the pod.
+//! [`run`] joins the group and hands the consume loop ([`consume`]) its own thread: a
+//! blocking poll loop over librdkafka's queue, with no async machinery per record. For
+//! each record it decodes the event (a malformed one is logged, counted and skipped),
+//! simulates `processing.time` of work, writes the ledger, and only then marks the offset
+//! processed. Processed offsets are stored in batches (when librdkafka's queue runs dry,
+//! every [`BATCH_RECORDS`] records, or after [`BATCH_AGE`]), and before any rebalance takes
+//! a partition away; librdkafka commits the stored offsets every `kafka.commit.interval`
+//! (at-least-once, as rust-rdkafka's `at_least_once` example). On shutdown it finishes the
+//! record in flight, stores what it processed, commits synchronously and leaves the group,
+//! all bounded by `kafka.close.timeout` so a dead broker cannot hold the pod.
 
 pub mod config;
 pub mod group;
@@ -20,7 +24,7 @@ use common::http::{self, Readiness};
 use common::kafka::creation_error;
 use common::ledger::{Entry, Ledger};
 use common::service::{HttpSettings, Service};
-use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message};
 use tokio::net::TcpListener;
@@ -30,15 +34,25 @@ pub use config::ConsumerConfig;
 use group::GroupContext;
 use stats::Progress;
 
-type GroupConsumer = StreamConsumer<GroupContext>;
+type GroupConsumer = BaseConsumer<GroupContext>;
+
+/// Processed offsets are stored at least this often while records keep coming.
+pub const BATCH_RECORDS: usize = 512;
+/// ... and at least this soon after the first unstored one was processed.
+pub const BATCH_AGE: Duration = Duration::from_millis(20);
+/// How long one poll waits for a record when there is nothing to store.
+const POLL_WAIT: Duration = Duration::from_millis(100);
 
 /// The consumer as a [`Service`] for `common::service::main`.
 pub struct Consumer;
 
 impl Service for Consumer {
     const NAME: &'static str = "kafka-consumer";
-    const KEYS: &'static [&'static str] = config::KEYS;
     type Config = ConsumerConfig;
+
+    fn settings() -> Vec<&'static common::config::Setting> {
+        config::settings()
+    }
 
     fn load(env: &Env) -> Result<ConsumerConfig, ConfigError> {
         ConsumerConfig::from_env(env)
@@ -150,6 +164,7 @@ pub async fn run(
     );
     let readiness = Readiness::new(&format!("has not joined group {} yet", config.group_id));
     let context = GroupContext::new(config.group_id.clone(), readiness.clone());
+    let assignment = context.assignment_handle();
     let consumer: GroupConsumer = config
         .kafka
         .client_config(&client_defaults(&config))
@@ -162,45 +177,56 @@ pub async fn run(
     let server = tokio::spawn(http::serve(
         listener,
         http::router(
-            stats::routes(progress.clone(), config.group_id.clone()),
+            stats::routes(progress.clone(), config.group_id.clone(), assignment),
             readiness,
         ),
         shutdown.clone(),
     ));
 
-    let meters = Meters::new();
-    // Registered once, not per record: the loop below runs for every event.
-    let cancelled = shutdown.cancelled();
-    tokio::pin!(cancelled);
-    loop {
-        let received = tokio::select! {
-            biased;
-            _ = &mut cancelled => break,
-            received = consumer.recv() => received,
-        };
-        match received {
-            Ok(message) => handle(&consumer, &message, &config, &ledger, &meters, &progress).await,
-            Err(err) => {
-                metrics::counter!("consumer_errors_total").increment(1);
-                consumer.context().warn_throttled("receive failed", &err);
-            }
+    let bound = config.close_timeout + config.processing_time;
+    let close_timeout = config.close_timeout;
+    let loop_progress = progress.clone();
+    let stop = shutdown.clone();
+    let started_close = Arc::new(std::sync::OnceLock::<Instant>::new());
+    let close_started = started_close.clone();
+    let consuming = tokio::task::spawn_blocking(move || {
+        consume(&consumer, &config, &ledger, &loop_progress, &stop);
+        let _ = close_started.set(Instant::now());
+        close(consumer)
+    });
+    shutdown.cancelled().await;
+    tracing::info!(
+        consumed = progress.consumed(),
+        malformed = progress.malformed(),
+        "stopping: finishing the event in flight, committing and leaving the group"
+    );
+    let closed_cleanly = match tokio::time::timeout(bound, consuming).await {
+        Ok(Ok(closed)) => closed,
+        Ok(Err(err)) => {
+            tracing::error!(error = %err, "the consume loop failed");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(
+                bound_ms = close_timeout.as_millis() as u64,
+                "the broker did not answer: exiting without a clean leave"
+            );
+            false
+        }
+    };
+    if closed_cleanly {
+        if let Some(at) = started_close.get() {
+            tracing::info!(ms = at.elapsed().as_millis() as u64, "left the group");
         }
     }
-
-    let mut report = ConsumeReport {
-        consumed: progress.consumed(),
-        malformed: progress.malformed(),
-        closed_cleanly: false,
-    };
-    tracing::info!(
-        consumed = report.consumed,
-        malformed = report.malformed,
-        "stopped taking events: committing and leaving the group"
-    );
-    report.closed_cleanly = close(consumer, config.close_timeout).await;
     if let Ok(Err(err)) = server.await {
         tracing::warn!(error = %err, "HTTP server stopped with an error");
     }
+    let report = ConsumeReport {
+        consumed: progress.consumed(),
+        malformed: progress.malformed(),
+        closed_cleanly,
+    };
     tracing::info!(
         consumed = report.consumed,
         malformed = report.malformed,
@@ -214,6 +240,7 @@ pub async fn run(
 struct Meters {
     consumed: metrics::Counter,
     processing: metrics::Histogram,
+    errors: metrics::Counter,
 }
 
 impl Meters {
@@ -221,24 +248,79 @@ impl Meters {
         Self {
             consumed: metrics::counter!("events_consumed_total"),
             processing: metrics::histogram!("consumer_processing_seconds"),
+            errors: metrics::counter!("consumer_errors_total"),
         }
     }
 }
 
-/// Processes one record and stores its offset.
-async fn handle(
+/// The consume loop, on its own thread, until `shutdown`.
+fn consume(
     consumer: &GroupConsumer,
+    config: &ConsumerConfig,
+    ledger: &Ledger,
+    progress: &Progress,
+    shutdown: &CancellationToken,
+) {
+    let meters = Meters::new();
+    let context = consumer.context();
+    let mut batch_started: Option<Instant> = None;
+    // Records processed and not stored yet, and how many of them were good events.
+    let (mut unstored, mut consumed) = (0usize, 0u64);
+    while !shutdown.is_cancelled() {
+        let wait = if unstored == 0 {
+            POLL_WAIT
+        } else {
+            Duration::ZERO
+        };
+        match consumer.poll(wait) {
+            Some(Ok(message)) => {
+                consumed += u64::from(handle(&message, config, ledger, &meters, progress));
+                context.processed(message.topic(), message.partition(), message.offset());
+                unstored += 1;
+                let started = *batch_started.get_or_insert_with(Instant::now);
+                if unstored >= BATCH_RECORDS || started.elapsed() >= BATCH_AGE {
+                    store(consumer, &meters, &mut unstored, &mut consumed);
+                    batch_started = None;
+                }
+            }
+            Some(Err(err)) => {
+                meters.errors.increment(1);
+                context.warn_throttled("receive failed", &err);
+            }
+            // The queue ran dry: store what was processed.
+            None => {
+                if unstored > 0 {
+                    store(consumer, &meters, &mut unstored, &mut consumed);
+                    batch_started = None;
+                }
+            }
+        }
+    }
+    store(consumer, &meters, &mut unstored, &mut consumed);
+}
+
+/// Stores the processed offsets (the auto-commit takes them from there) and counts the
+/// batch's good events as consumed.
+fn store(consumer: &GroupConsumer, meters: &Meters, unstored: &mut usize, consumed: &mut u64) {
+    consumer.context().store_processed(consumer);
+    meters.consumed.increment(*consumed);
+    (*unstored, *consumed) = (0, 0);
+}
+
+/// Processes one record: decode, simulated work, ledger. Returns whether it was a good
+/// event (a malformed one is counted, logged and skipped here).
+fn handle(
     message: &BorrowedMessage<'_>,
     config: &ConsumerConfig,
     ledger: &Ledger,
     meters: &Meters,
     progress: &Progress,
-) {
+) -> bool {
     let started = Instant::now();
     match EventView::decode(message.payload()) {
         Ok(event) => {
             if !config.processing_time.is_zero() {
-                tokio::time::sleep(config.processing_time).await;
+                std::thread::sleep(config.processing_time);
             }
             if ledger.is_enabled() {
                 let entry = Entry {
@@ -254,7 +336,6 @@ async fn handle(
                 }
             }
             progress.consumed_one();
-            meters.consumed.increment(1);
             meters.processing.record(started.elapsed().as_secs_f64());
             tracing::debug!(
                 seq = event.seq,
@@ -262,6 +343,7 @@ async fn handle(
                 offset = message.offset(),
                 "consumed"
             );
+            true
         }
         Err(why) => {
             progress.malformed_one();
@@ -273,42 +355,23 @@ async fn handle(
                 reason = %why,
                 "skipping a malformed event"
             );
-        }
-    }
-    if let Err(err) = consumer.store_offset_from_message(message) {
-        // The partition was revoked while the event was processed: its new owner will
-        // read it again (at-least-once).
-        tracing::warn!(partition = message.partition(), offset = message.offset(), error = %err, "cannot store the offset");
-    }
-}
-
-/// Commits what was stored and leaves the group, off the async workers and bounded.
-async fn close(consumer: GroupConsumer, bound: Duration) -> bool {
-    let started = Instant::now();
-    let closing = tokio::task::spawn_blocking(move || {
-        match consumer.commit_consumer_state(CommitMode::Sync) {
-            Ok(()) => tracing::info!("final commit done"),
-            // Nothing stored since the last auto-commit: nothing to do.
-            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {
-                tracing::info!("final commit: nothing to commit")
-            }
-            Err(err) => tracing::warn!(error = %err, "final commit failed"),
-        }
-        drop(consumer); // closes the consumer: leaves the group
-    });
-    match tokio::time::timeout(bound, closing).await {
-        Ok(_) => {
-            tracing::info!(ms = started.elapsed().as_millis() as u64, "left the group");
-            true
-        }
-        Err(_) => {
-            tracing::warn!(
-                bound_ms = bound.as_millis() as u64,
-                "the broker did not answer: exiting without a clean leave"
-            );
             false
         }
     }
+}
+
+/// Commits what was stored and leaves the group. Blocking: the caller bounds it.
+fn close(consumer: GroupConsumer) -> bool {
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Ok(()) => tracing::info!("final commit done"),
+        // Nothing stored since the last auto-commit: nothing to do.
+        Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {
+            tracing::info!("final commit: nothing to commit")
+        }
+        Err(err) => tracing::warn!(error = %err, "final commit failed"),
+    }
+    drop(consumer); // closes the consumer: leaves the group
+    true
 }
 
 #[cfg(test)]

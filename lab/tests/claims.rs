@@ -60,7 +60,11 @@ fn spread_of(scenario: &Scenario, seeds: u64) -> lab::simulate::Spread {
 #[test]
 fn other_consumers_the_docs_quote() {
     let ten = spread_of(&custom(10, 0, 5000), 20);
-    assert_eq!(ten.counts[2], counts(&[(6, 17), (7, 3)]), "10 partitions, 5 s commits, 100 ms");
+    assert_eq!(
+        ten.counts[2],
+        counts(&[(6, 17), (7, 3)]),
+        "10 partitions, 5 s commits, 100 ms"
+    );
     let long = spread_of(&custom(3, 0, 15_000), 20);
     assert_eq!(long.all_as_published, 20);
 }

@@ -20,7 +20,11 @@ fn script() -> Command {
 fn dry_run_prints_every_step_with_the_pinned_versions() {
     let out = script().arg("--dry-run").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pins = lab::pins::pins();
     for expected in [
         format!("kind create cluster --name keda-kafka-lab --image {}", pins.kind_node_image),
@@ -38,7 +42,10 @@ fn dry_run_prints_every_step_with_the_pinned_versions() {
     ] {
         assert!(text.contains(&expected), "{expected:?} not in:\n{text}");
     }
-    let phases: Vec<&str> = text.lines().filter(|l| l.starts_with("== phase ")).collect();
+    let phases: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("== phase "))
+        .collect();
     assert_eq!(
         phases,
         [
@@ -69,14 +76,22 @@ fn the_recorder_writes_a_row_lab_report_reads() {
     std::fs::create_dir_all(&dir).unwrap();
     let kubectl = dir.join("kubectl");
     std::fs::write(&kubectl, STAND_IN_KUBECTL).unwrap();
-    Command::new("chmod").arg("+x").arg(&kubectl).status().unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&kubectl)
+        .status()
+        .unwrap();
     let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
     let out = script()
         .args(["--sample-once", "400", "2", "period 100 ms", "100"])
         .env("PATH", path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let row = String::from_utf8(out.stdout).unwrap();
     assert_eq!(row, "400,2,period 100 ms,100,0,23,15,true,3,3,2\n");
 
@@ -87,10 +102,19 @@ fn the_recorder_writes_a_row_lab_report_reads() {
     )
     .unwrap();
     let report = Command::new(env!("CARGO_BIN_EXE_lab"))
-        .args(["report", timeline.to_str().unwrap(), "--scenario", "published"])
+        .args([
+            "report",
+            timeline.to_str().unwrap(),
+            "--scenario",
+            "published",
+        ])
         .output()
         .unwrap();
-    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("| period 100 ms | 3 | 3 ✓"), "{summary}");
     std::fs::remove_dir_all(dir).unwrap();

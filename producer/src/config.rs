@@ -1,39 +1,67 @@
-//! The producer's settings, read from the environment and validated in one place.
+//! The producer's settings: each declared once (name, kind, default, meaning), read from
+//! the environment and validated in one place.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::config::{self, ConfigError, Env};
+use common::config::{ConfigError, Env, Kind, Preset, Setting};
 use common::kafka::KafkaSettings;
 use common::service::{self, HttpSettings};
-use serde::Deserialize;
 
 /// Limits of the event period, in milliseconds (also enforced by `PUT /period`).
 pub const PERIOD_RANGE_MS: std::ops::RangeInclusive<u64> = 1..=3_600_000;
 
-/// Every setting the producer reads (dotted names; UPPER_SNAKE accepted too).
-pub const KEYS: &[&str] = &[
-    "kafka.topic",
-    "kafka.brokers.host",
-    "kafka.time.period",
-    "kafka.flush.timeout",
-    "ledger.file",
-    "http.address",
-    "http.port",
-];
+pub const TOPIC: Setting = Setting {
+    key: "kafka.topic",
+    kind: Kind::Topic,
+    default: Preset::Value("event"),
+    meaning: "topic the events go to",
+};
+pub const BROKERS_HOST: Setting = Setting {
+    key: "kafka.brokers.host",
+    kind: Kind::Brokers,
+    default: Preset::Required,
+    meaning: "bootstrap brokers, `host:port[,host:port]`",
+};
+pub const TIME_PERIOD: Setting = Setting {
+    key: "kafka.time.period",
+    kind: Kind::Millis {
+        min: *PERIOD_RANGE_MS.start(),
+        max: *PERIOD_RANGE_MS.end(),
+    },
+    default: Preset::Value("1000"),
+    meaning: "ms between two events",
+};
+pub const FLUSH_TIMEOUT: Setting = Setting {
+    key: "kafka.flush.timeout",
+    kind: Kind::Millis {
+        min: 1,
+        max: 300_000,
+    },
+    default: Preset::Value("10000"),
+    meaning: "ms the SIGTERM flush may take",
+};
+
+/// Every setting the producer reads, its own and the shared ones.
+pub fn settings() -> Vec<&'static Setting> {
+    let own: [&'static Setting; 4] = [&TOPIC, &BROKERS_HOST, &TIME_PERIOD, &FLUSH_TIMEOUT];
+    own.into_iter()
+        .chain(service::SHARED_SETTINGS.iter().copied())
+        .collect()
+}
 
 /// The producer's configuration.
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
-    /// Topic the events go to (`kafka.topic`, default `event`).
+    /// Topic the events go to ([`TOPIC`]).
     pub topic: String,
-    /// Brokers (`kafka.brokers.host`, required) and librdkafka passthrough settings.
+    /// Brokers ([`BROKERS_HOST`]), security and librdkafka passthrough settings.
     pub kafka: KafkaSettings,
-    /// Time between two events (`kafka.time.period`, milliseconds, default 1000,
-    /// 1..=3600000). Can be changed at run time with `PUT /period`.
+    /// Time between two events ([`TIME_PERIOD`]). Can be changed at run time with
+    /// `PUT /period`.
     pub period: Duration,
-    /// Upper bound on the final flush at shutdown (`kafka.flush.timeout`, milliseconds,
-    /// default 10000). Events still undelivered then are counted and logged.
+    /// Upper bound on the final flush at shutdown ([`FLUSH_TIMEOUT`]). Events still
+    /// undelivered then are counted and logged.
     pub flush_timeout: Duration,
     /// This instance's id, written into every event's `source` (the pod name).
     pub source: String,
@@ -43,53 +71,20 @@ pub struct ProducerConfig {
     pub http: HttpSettings,
 }
 
-#[derive(Deserialize)]
-struct Raw {
-    #[serde(rename = "kafka.topic")]
-    topic: Option<String>,
-    #[serde(rename = "kafka.brokers.host")]
-    brokers: Option<String>,
-    #[serde(rename = "kafka.time.period")]
-    period: Option<String>,
-    #[serde(rename = "kafka.flush.timeout")]
-    flush_timeout: Option<String>,
-    #[serde(rename = "ledger.file")]
-    ledger: Option<String>,
-}
-
 impl ProducerConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let raw: Raw = env.resolve(KEYS)?;
-        let topic = config::topic("kafka.topic", raw.topic.as_deref().unwrap_or("event"))?;
-        let brokers = config::brokers(
-            "kafka.brokers.host",
-            config::required(
-                "kafka.brokers.host",
-                raw.brokers.as_deref(),
-                "a comma-separated list of host:port",
-            )?,
-        )?;
-        let period = config::millis(
-            "kafka.time.period",
-            raw.period.as_deref(),
-            Duration::from_secs(1),
-            PERIOD_RANGE_MS,
-        )?;
-        let flush_timeout = config::millis(
-            "kafka.flush.timeout",
-            raw.flush_timeout.as_deref(),
-            Duration::from_secs(10),
-            1..=300_000,
-        )?;
         let source = service::instance_id(env);
-        let kafka = KafkaSettings::new(brokers, format!("kafka-producer-callback-{source}"), env)?;
         Ok(Self {
-            topic,
-            kafka,
-            period,
-            flush_timeout,
+            topic: env.text(&TOPIC)?,
+            kafka: KafkaSettings::new(
+                env.text(&BROKERS_HOST)?,
+                format!("kafka-producer-callback-{source}"),
+                env,
+            )?,
+            period: env.duration(&TIME_PERIOD)?,
+            flush_timeout: env.duration(&FLUSH_TIMEOUT)?,
             source,
-            ledger: raw.ledger.filter(|p| !p.is_empty()).map(PathBuf::from),
+            ledger: env.path(&service::LEDGER_FILE)?,
             http: HttpSettings::from_env(env)?,
         })
     }

@@ -41,7 +41,9 @@ pub struct Producer;
 
 impl Service for Producer {
     const NAME: &'static str = "kafka-producer-callback";
-    const KEYS: &'static [&'static str] = config::KEYS;
+    fn settings() -> Vec<&'static common::config::Setting> {
+        config::settings()
+    }
     type Config = ProducerConfig;
 
     fn load(env: &Env) -> Result<ProducerConfig, ConfigError> {

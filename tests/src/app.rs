@@ -231,16 +231,23 @@ impl Drop for App {
     }
 }
 
-/// The partitions a consumer reported as its assignment in its last "assignment changed"
-/// log line (the consumer logs the whole assignment on every change).
+/// The partitions a consumer holds now, as its `GET /stats` reports them (empty when it
+/// does not answer).
 pub fn assignment(consumer: &App) -> std::collections::BTreeSet<i32> {
-    let Some(last) = consumer.logged("assignment changed").pop() else {
+    let Ok(response) = consumer.http.get(consumer.url("/stats")).send() else {
         return Default::default();
     };
-    let text = last["assignment"].as_str().unwrap_or_default();
-    text.split(['[', ']', ',', ' '])
-        .filter_map(|part| part.parse().ok())
-        .collect()
+    let stats: Value = response.json().unwrap_or_default();
+    stats["assignment"]
+        .as_array()
+        .map(|partitions| {
+            partitions
+                .iter()
+                .filter_map(|p| p["partition"].as_i64())
+                .map(|p| p as i32)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A consumer replica as the tests run it: in `group`, on `topic`, writing its ledger to
