@@ -10,8 +10,10 @@ compares the figures. Two modes, each printing one JSON object on stdout:
       -> {"events": N, "delivered": D, "failed": F, "seconds": S}
          seconds: from the first produce() to the end of flush()
 
-  consume --brokers B --topic T --group G --count N [--session-timeout-ms MS]
-      Joins group G, reads from the earliest offset until N records were read.
+  consume --brokers B --topic T --group G --count N [--session-timeout-ms MS] [--decode]
+      Joins group G, reads from the earliest offset until N records were read. With
+      --decode, parses each record's JSON and reads its seq and source, as the project's
+      consumer does (the equal-work row).
       -> {"count": N, "bytes": B, "join_seconds": J, "drain_seconds": S}
          join_seconds: start to the first record; drain_seconds: first record to the Nth
 
@@ -75,7 +77,11 @@ def consume(args):
                     raise KafkaException(msg.error())
                 if first is None:
                     first = time.perf_counter()
-                size += len(msg.value())
+                value = msg.value()
+                if args.decode:
+                    event = json.loads(value)
+                    _ = (event["seq"], event["source"])
+                size += len(value)
                 count += 1
         last = time.perf_counter()
     finally:
@@ -97,6 +103,7 @@ def main():
     c.add_argument("--group", required=True)
     c.add_argument("--count", type=int, required=True)
     c.add_argument("--session-timeout-ms", type=int, default=6000)
+    c.add_argument("--decode", action="store_true", help="parse each record's JSON")
     c.add_argument("--timeout", type=float, default=300.0, help="give up after this many seconds")
     args = parser.parse_args()
     return produce(args) if args.mode == "produce" else consume(args)

@@ -23,12 +23,18 @@ use anyhow::Context;
 use harness::{unique, Binary};
 
 use broker::{Broker, BrokerKind};
-use figures::{burst::Burst, drain::Drain, footprint::Idle, period::Accuracy, startup::Startup};
+use figures::{
+    burst::Burst, drain::Drain, footprint::Idle, period::Accuracy, scaling::Scaling,
+    startup::Startup,
+};
 pub use options::{Figure, Options};
 use reference::{Reference, Tools};
 
 /// Partitions of every topic the bench uses (the manifests' topic has 10).
 pub const PARTITIONS: i32 = 10;
+
+/// Work per event in the scale-out figure, ms.
+pub const SCALING_PROCESSING_MS: u64 = 1;
 
 /// The runs of one client.
 #[derive(Debug, Clone)]
@@ -46,8 +52,11 @@ pub struct BrokerResults {
     pub broker: BrokerKind,
     pub drain: Vec<ClientRuns<Drain>>,
     pub burst: Vec<ClientRuns<Burst>>,
-    pub period: Option<Accuracy>,
+    /// Tick accuracy at each period asked for, ms.
+    pub period: Vec<(u64, Accuracy)>,
     pub startup: Vec<(Binary, Vec<Startup>)>,
+    /// Drains by groups of replicas, without and with processing time.
+    pub scaling: Vec<Scaling>,
     pub idle: Option<Idle>,
     /// References that cannot talk to this broker.
     pub skipped: Vec<String>,
@@ -83,7 +92,13 @@ pub fn run(options: &Options) -> anyhow::Result<Results> {
             references.push((*reference, tools.version(*reference)?));
         }
     }
-    let machine = machine::Machine::read(&references);
+    // The equal-work row is confluent-kafka again: the header names each tool once.
+    let tools_used: Vec<_> = references
+        .iter()
+        .filter(|(r, _)| r.produces())
+        .cloned()
+        .collect();
+    let machine = machine::Machine::read(&tools_used);
     let event_file = options.work.join("events.txt");
     let event_bytes = events::write_file(&event_file, options.events)?;
 
@@ -140,8 +155,9 @@ fn on_broker(
         broker: broker.kind(),
         drain: Vec::new(),
         burst: Vec::new(),
-        period: None,
+        period: Vec::new(),
         startup: Vec::new(),
+        scaling: Vec::new(),
         idle: None,
         skipped: Vec::new(),
     };
@@ -189,6 +205,7 @@ fn on_broker(
     }
 
     if options.wants(Figure::Burst) {
+        let usable: Vec<_> = usable.iter().filter(|(r, _)| r.produces()).collect();
         let mut clients = vec![runs_of("kafka-producer-callback (POST /burst)", false)];
         clients.extend(usable.iter().map(|(_, name)| runs_of(name, true)));
         for run in 1..=options.runs {
@@ -207,18 +224,39 @@ fn on_broker(
     }
 
     if options.wants(Figure::Period) {
-        eprintln!(
-            "bench: period {} ms for {} s",
-            options.period_ms, options.period_seconds
-        );
-        let topic = fresh_topic(broker, "bench-period")?;
-        results.period = Some(figures::period::project(
-            options,
-            broker,
-            &topic,
-            options.period_ms,
-            options.period_seconds,
-        )?);
+        for &period_ms in &options.period_ms {
+            eprintln!(
+                "bench: period {period_ms} ms for {} s",
+                options.period_seconds
+            );
+            let topic = fresh_topic(broker, "bench-period")?;
+            let accuracy = figures::period::project(
+                options,
+                broker,
+                &topic,
+                period_ms,
+                options.period_seconds,
+            )?;
+            results.period.push((period_ms, accuracy));
+        }
+    }
+
+    if options.wants(Figure::Scaling) {
+        for replicas in figures::scaling::REPLICAS {
+            eprintln!(
+                "bench: {replicas} replicas, {} events of {SCALING_PROCESSING_MS} ms",
+                options.scaling_events
+            );
+            let topic = fresh_topic(broker, "bench-scale")?;
+            results.scaling.push(figures::scaling::project(
+                options,
+                broker,
+                &topic,
+                replicas,
+                SCALING_PROCESSING_MS,
+                options.scaling_events,
+            )?);
+        }
     }
 
     if options.wants(Figure::Startup) {

@@ -23,12 +23,15 @@ pub struct Options {
     /// Runs of each client for the drain and burst figures (the median is shown).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub runs: u32,
-    /// The producer's period for the accuracy figure, ms.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    pub period_ms: u64,
-    /// How long the accuracy figure runs, s.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    /// The producer's periods for the accuracy figure, ms (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "100,10,1", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub period_ms: Vec<u64>,
+    /// How long the accuracy figure runs at each period, s.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub period_seconds: u64,
+    /// Events of the scale-out figure (each takes 1 ms of work).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub scaling_events: u64,
     /// Starts of each binary for the start-up figure (the median is shown).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub startup_runs: u32,
@@ -40,7 +43,7 @@ pub struct Options {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "kcat,confluent-kafka"
+        default_value = "kcat,confluent-kafka,confluent-kafka-json"
     )]
     pub reference: Vec<Reference>,
     /// Figures to measure (comma-separated; default all).
@@ -48,7 +51,7 @@ pub struct Options {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "drain,burst,period,startup,footprint,simulate"
+        default_value = "drain,burst,period,scaling,startup,footprint,simulate"
     )]
     pub only: Vec<Figure>,
     /// The kcat executable.
@@ -84,6 +87,8 @@ pub enum Figure {
     Burst,
     /// 3. tick accuracy of the producer
     Period,
+    /// 7. drain by 1, 2, 3 and 5 replicas in one group
+    Scaling,
     /// 4. start-up to live and to the first event
     Startup,
     /// 5. binary and image sizes, idle and under-load memory
@@ -113,12 +118,19 @@ mod tests {
     fn defaults_measure_everything_with_both_references_on_both_brokers() {
         let o = Options::try_parse_from(["bench"]).unwrap();
         assert_eq!(
-            (o.events, o.runs, o.period_ms, o.period_seconds),
-            (200_000, 3, 100, 60)
+            (o.events, o.runs, o.period_ms.as_slice(), o.period_seconds),
+            (200_000, 3, &[100, 10, 1][..], 30)
         );
         assert_eq!(o.broker, BrokerChoice::Both);
-        assert_eq!(o.reference, [Reference::Kcat, Reference::ConfluentKafka]);
-        assert_eq!(o.only.len(), 6);
+        assert_eq!(
+            o.reference,
+            [
+                Reference::Kcat,
+                Reference::ConfluentKafka,
+                Reference::ConfluentKafkaJson
+            ]
+        );
+        assert_eq!(o.only.len(), 7);
     }
 
     #[test]

@@ -20,6 +20,16 @@ pub enum Reference {
     Kcat,
     /// PyPI `confluent-kafka` through `bench/reference.py` (both brokers).
     ConfluentKafka,
+    /// The same, decoding each record's JSON as the project's consumer does (drain only):
+    /// the equal-work row.
+    ConfluentKafkaJson,
+}
+
+impl Reference {
+    /// Whether it has a producer side (the burst figure).
+    pub fn produces(self) -> bool {
+        self != Reference::ConfluentKafkaJson
+    }
 }
 
 /// Where the reference tools are, and what they are.
@@ -56,7 +66,7 @@ impl Tools {
                     });
                 version.context("kcat -V printed no version line")
             }
-            Reference::ConfluentKafka => {
+            Reference::ConfluentKafka | Reference::ConfluentKafkaJson => {
                 let out = Command::new(&self.python)
                     .args([
                         "-c",
@@ -74,7 +84,12 @@ impl Tools {
                 let text = String::from_utf8_lossy(&out.stdout);
                 let mut parts = text.split_whitespace();
                 let (ck, lib) = (parts.next().unwrap_or("?"), parts.next().unwrap_or("?"));
-                Ok(format!("confluent-kafka {ck} (librdkafka {lib})"))
+                let decoding = if reference == Reference::ConfluentKafkaJson {
+                    ", json.loads per record"
+                } else {
+                    ""
+                };
+                Ok(format!("confluent-kafka {ck} (librdkafka {lib}){decoding}"))
             }
         }
     }
@@ -128,21 +143,23 @@ pub fn drain(
                 peak_rss: done.peak_rss,
             })
         }
-        Reference::ConfluentKafka => {
-            let (json, peak_rss) = python(
-                tools,
-                &[
-                    "consume",
-                    "--brokers",
-                    broker.bootstrap(),
-                    "--topic",
-                    topic,
-                    "--group",
-                    group,
-                    "--count",
-                    &count.to_string(),
-                ],
-            )?;
+        Reference::ConfluentKafka | Reference::ConfluentKafkaJson => {
+            let count = count.to_string();
+            let mut args = vec![
+                "consume",
+                "--brokers",
+                broker.bootstrap(),
+                "--topic",
+                topic,
+                "--group",
+                group,
+                "--count",
+                &count,
+            ];
+            if reference == Reference::ConfluentKafkaJson {
+                args.push("--decode");
+            }
+            let (json, peak_rss) = python(tools, &args)?;
             Ok(Drain {
                 join: number(&json, "join_seconds")?,
                 drain: number(&json, "drain_seconds")?,
@@ -216,6 +233,7 @@ pub fn burst(
                 peak_rss,
             })
         }
+        Reference::ConfluentKafkaJson => bail!("confluent-kafka-json has no producer side"),
         Reference::ConfluentKafka => {
             let (json, peak_rss) = python(
                 tools,

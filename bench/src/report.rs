@@ -93,10 +93,15 @@ pub fn mib(bytes: u64) -> String {
 
 /// Events per second, rounded to thousands.
 pub fn rate(events: u64, seconds: f64) -> String {
-    format!("{:.0}k/s", events as f64 / seconds / 1000.0)
+    let per_second = events as f64 / seconds;
+    if per_second < 10_000.0 {
+        format!("{per_second:.0}/s")
+    } else {
+        format!("{:.0}k/s", per_second / 1000.0)
+    }
 }
 
-/// A ratio against a target: `1.07 (target >= 0.9: met)`.
+/// A ratio against a target: `1.07 (met)`.
 pub fn ratio(value: f64, target: f64) -> String {
     let verdict = if value >= target { "met" } else { "MISSED" };
     format!("{value:.2} ({verdict})")

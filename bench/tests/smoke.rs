@@ -24,6 +24,8 @@ fn every_figure_is_measured_and_reported() {
             "1",
             "--simulate-runs",
             "1",
+            "--scaling-events",
+            "200",
         ])
         .arg("--work")
         .arg(&work)
@@ -41,20 +43,22 @@ fn every_figure_is_measured_and_reported() {
         "4. Start-up",
         "5. Footprint",
         "6. lab simulate",
+        "7. Scale-out",
     ] {
         assert!(stdout.contains(title), "no {title:?} in:\n{stdout}");
     }
-    // Both references ran on the mock cluster and were compared.
-    for reference in ["kcat 1.", "confluent-kafka 2."] {
+    // Every reference ran on the mock cluster and was compared: kcat and confluent-kafka
+    // in the drain and the burst, confluent-kafka decoding JSON in the drain.
+    for (reference, expected) in [
+        ("kcat 1.", 2),
+        ("confluent-kafka 2.", 3),
+        ("json.loads per record", 1),
+    ] {
         let rows: Vec<&str> = stdout
             .lines()
             .filter(|l| l.starts_with("mock") && l.contains(reference))
             .collect();
-        assert_eq!(
-            rows.len(),
-            2,
-            "{reference}: one drain and one burst row:\n{stdout}"
-        );
+        assert_eq!(rows.len(), expected, "{reference}:\n{stdout}");
         assert!(rows
             .iter()
             .all(|r| r.contains("(met)") || r.contains("(MISSED)")));
@@ -67,7 +71,13 @@ fn every_figure_is_measured_and_reported() {
     assert!(period.contains(" ms"), "{period}");
     let markdown = std::fs::read_to_string(&out).expect("--out was written");
     assert!(markdown.starts_with("# Benchmark figures"));
-    assert_eq!(markdown.matches("\n## ").count(), 6, "{markdown}");
+    assert_eq!(markdown.matches("\n## ").count(), 7, "{markdown}");
+    // Four group sizes drained the scale-out figure's events.
+    let scaled = stdout
+        .lines()
+        .filter(|l| l.starts_with("mock") && l.contains(" 200 "))
+        .count();
+    assert_eq!(scaled, 4, "{stdout}");
     std::fs::remove_dir_all(&work).unwrap();
 }
 

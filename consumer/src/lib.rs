@@ -5,7 +5,8 @@
 //! each record it decodes the event (a malformed one is logged, counted and skipped),
 //! simulates `processing.time` of work, writes the ledger, and only then marks the offset
 //! processed. Processed offsets are stored in batches (when librdkafka's queue runs dry,
-//! every [`BATCH_RECORDS`] records, or after [`BATCH_AGE`]), and before any rebalance takes
+//! every [`BATCH_RECORDS`] records, or, when records take `processing.time`, after
+//! [`BATCH_AGE`]), and before any rebalance takes
 //! a partition away; librdkafka commits the stored offsets every `kafka.commit.interval`
 //! (at-least-once, as rust-rdkafka's `at_least_once` example). On shutdown it finishes the
 //! record in flight, stores what it processed, commits synchronously and leaves the group,
@@ -15,6 +16,7 @@ pub mod config;
 pub mod group;
 pub mod stats;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,6 +42,8 @@ type GroupConsumer = BaseConsumer<GroupContext>;
 pub const BATCH_RECORDS: usize = 512;
 /// ... and at least this soon after the first unstored one was processed.
 pub const BATCH_AGE: Duration = Duration::from_millis(20);
+/// Prefetched records, at most (librdkafka `queued.max.messages.kbytes`), KiB.
+pub const PREFETCH_KIB: u32 = 2048;
 /// How long one poll waits for a record when there is nothing to store.
 const POLL_WAIT: Duration = Duration::from_millis(100);
 
@@ -101,11 +105,17 @@ fn client_defaults(config: &ConsumerConfig) -> Vec<(&'static str, String)> {
         // fetch is lag too. librdkafka's default (500 ms) is also how long the embedded
         // broker holds an empty fetch, even when data arrives meanwhile.
         ("fetch.wait.max.ms", "100".into()),
-        // A partition whose local queue went over librdkafka's thresholds is not fetched
-        // again for this long. The default, 1000 ms, stalled a consumer catching up on a
-        // backlog for a second each time it had emptied its queue (the benchmark's drain:
-        // 1.16 s instead of 0.24 s in most runs at times); that second is lag, too.
-        ("fetch.queue.backoff.ms", "20".into()),
+        // Records fetched ahead of processing, at most this many KiB (librdkafka default:
+        // 65536, for the whole consumer queue). A replica catching up on a backlog
+        // otherwise prefetches all of it: 57-73 MiB resident for a 300000-event backlog,
+        // against the Deployment's 64Mi limit (tests/tests/backlog.rs). 2 MiB is about
+        // 10 ms of records at full speed.
+        ("queued.max.messages.kbytes", PREFETCH_KIB.to_string()),
+        // A partition whose queue is over that bound is fetched again this soon
+        // (librdkafka default: 1000 ms, a second's stall each time the queue ran dry).
+        // Short, so the queue refills before it empties; each retry wakes librdkafka's
+        // broker thread, 2-3 % of a core while a slow replica sits on a backlog.
+        ("fetch.queue.backoff.ms", "2".into()),
     ];
     if let Some(session) = config.session_timeout {
         defaults.push(("session.timeout.ms", session.as_millis().to_string()));
@@ -186,14 +196,26 @@ pub async fn run(
     let bound = config.close_timeout + config.processing_time;
     let close_timeout = config.close_timeout;
     let loop_progress = progress.clone();
-    let stop = shutdown.clone();
+    // The loop checks a flag per record: cheaper than asking the token.
+    let stop = Arc::new(AtomicBool::new(false));
+    tokio::spawn({
+        let (stop, shutdown) = (stop.clone(), shutdown.clone());
+        async move {
+            shutdown.cancelled().await;
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
     let started_close = Arc::new(std::sync::OnceLock::<Instant>::new());
     let close_started = started_close.clone();
-    let consuming = tokio::task::spawn_blocking(move || {
-        consume(&consumer, &config, &ledger, &loop_progress, &stop);
-        let _ = close_started.set(Instant::now());
-        close(consumer)
-    });
+    // Its own named thread: a blocking loop, not a task among tasks.
+    let (done, consuming) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("consume".into())
+        .spawn(move || {
+            consume(&consumer, &config, &ledger, &loop_progress, &stop);
+            let _ = close_started.set(Instant::now());
+            let _ = done.send(close(consumer));
+        })?;
     shutdown.cancelled().await;
     tracing::info!(
         consumed = progress.consumed(),
@@ -202,8 +224,8 @@ pub async fn run(
     );
     let closed_cleanly = match tokio::time::timeout(bound, consuming).await {
         Ok(Ok(closed)) => closed,
-        Ok(Err(err)) => {
-            tracing::error!(error = %err, "the consume loop failed");
+        Ok(Err(_)) => {
+            tracing::error!("the consume loop ended without closing the consumer");
             false
         }
         Err(_) => {
@@ -253,34 +275,59 @@ impl Meters {
     }
 }
 
-/// The consume loop, on its own thread, until `shutdown`.
+/// Records processed since the last store.
+#[derive(Debug, Default)]
+struct Batch {
+    /// When its first record was taken (`None`: the batch is empty).
+    started: Option<Instant>,
+    records: usize,
+    /// Good events among them (the rest were malformed, skipped).
+    consumed: u64,
+}
+
+impl Batch {
+    /// Whether the batch should be stored now, with records still coming. The clock is
+    /// read only when `timed`, that is when each record takes time (`processing.time`):
+    /// records that take none fill [`BATCH_RECORDS`] in well under a millisecond, and a
+    /// clock read per record is a tenth of the loop's cost.
+    fn is_due(&self, timed: bool) -> bool {
+        self.records >= BATCH_RECORDS
+            || (timed && self.started.is_some_and(|t| t.elapsed() >= BATCH_AGE))
+    }
+}
+
+/// The consume loop, on its own thread, until `stop` is set.
 fn consume(
     consumer: &GroupConsumer,
     config: &ConsumerConfig,
     ledger: &Ledger,
     progress: &Progress,
-    shutdown: &CancellationToken,
+    stop: &AtomicBool,
 ) {
     let meters = Meters::new();
     let context = consumer.context();
-    let mut batch_started: Option<Instant> = None;
-    // Records processed and not stored yet, and how many of them were good events.
-    let (mut unstored, mut consumed) = (0usize, 0u64);
-    while !shutdown.is_cancelled() {
-        let wait = if unstored == 0 {
+    let mut batch = Batch::default();
+    let timed = !config.processing_time.is_zero();
+    while !stop.load(Ordering::Relaxed) {
+        // Wait for records only with nothing left to store.
+        let wait = if batch.records == 0 {
             POLL_WAIT
         } else {
             Duration::ZERO
         };
         match consumer.poll(wait) {
             Some(Ok(message)) => {
-                consumed += u64::from(handle(&message, config, ledger, &meters, progress));
+                if batch.started.is_none() {
+                    batch.started = Some(Instant::now());
+                    progress.started();
+                }
+                if handle(&message, config, ledger) {
+                    batch.consumed += 1;
+                }
                 context.processed(message.topic(), message.partition(), message.offset());
-                unstored += 1;
-                let started = *batch_started.get_or_insert_with(Instant::now);
-                if unstored >= BATCH_RECORDS || started.elapsed() >= BATCH_AGE {
-                    store(consumer, &meters, &mut unstored, &mut consumed);
-                    batch_started = None;
+                batch.records += 1;
+                if batch.is_due(timed) {
+                    store(consumer, &meters, progress, &mut batch);
                 }
             }
             Some(Err(err)) => {
@@ -288,35 +335,34 @@ fn consume(
                 context.warn_throttled("receive failed", &err);
             }
             // The queue ran dry: store what was processed.
-            None => {
-                if unstored > 0 {
-                    store(consumer, &meters, &mut unstored, &mut consumed);
-                    batch_started = None;
-                }
-            }
+            None => store(consumer, &meters, progress, &mut batch),
         }
     }
-    store(consumer, &meters, &mut unstored, &mut consumed);
+    store(consumer, &meters, progress, &mut batch);
 }
 
-/// Stores the processed offsets (the auto-commit takes them from there) and counts the
-/// batch's good events as consumed.
-fn store(consumer: &GroupConsumer, meters: &Meters, unstored: &mut usize, consumed: &mut u64) {
+/// Stores the batch's offsets (the auto-commit takes them from there), counts its events,
+/// and records their processing time: each event the batch's mean (one value per event,
+/// recorded in one call; a batch is one event whenever an event takes longer than
+/// [`BATCH_AGE`]). An empty batch stores nothing.
+fn store(consumer: &GroupConsumer, meters: &Meters, progress: &Progress, batch: &mut Batch) {
+    let Some(started) = batch.started else {
+        return;
+    };
     consumer.context().store_processed(consumer);
-    meters.consumed.increment(*consumed);
-    (*unstored, *consumed) = (0, 0);
+    let malformed = batch.records as u64 - batch.consumed;
+    progress.stored(batch.consumed, malformed);
+    if batch.consumed > 0 {
+        let mean = started.elapsed().as_secs_f64() / batch.records as f64;
+        meters.processing.record_many(mean, batch.consumed as usize);
+        meters.consumed.increment(batch.consumed);
+    }
+    *batch = Batch::default();
 }
 
 /// Processes one record: decode, simulated work, ledger. Returns whether it was a good
 /// event (a malformed one is counted, logged and skipped here).
-fn handle(
-    message: &BorrowedMessage<'_>,
-    config: &ConsumerConfig,
-    ledger: &Ledger,
-    meters: &Meters,
-    progress: &Progress,
-) -> bool {
-    let started = Instant::now();
+fn handle(message: &BorrowedMessage<'_>, config: &ConsumerConfig, ledger: &Ledger) -> bool {
     match EventView::decode(message.payload()) {
         Ok(event) => {
             if !config.processing_time.is_zero() {
@@ -335,8 +381,6 @@ fn handle(
                     tracing::error!(error = %err, "cannot write the ledger");
                 }
             }
-            progress.consumed_one();
-            meters.processing.record(started.elapsed().as_secs_f64());
             tracing::debug!(
                 seq = event.seq,
                 partition = message.partition(),
@@ -346,7 +390,6 @@ fn handle(
             true
         }
         Err(why) => {
-            progress.malformed_one();
             metrics::counter!("events_malformed_total", "reason" => why.reason()).increment(1);
             tracing::warn!(
                 topic = message.topic(),
@@ -391,13 +434,11 @@ mod tests {
     }
 
     #[test]
-    fn a_full_local_queue_delays_the_next_fetch_briefly_not_for_a_second() {
+    fn prefetch_is_bounded_and_a_full_queue_delays_the_next_fetch_briefly() {
         let d = defaults(&[("kafka.brokers", "k:9092")]);
-        let backoff: u64 = setting(&d, "fetch.queue.backoff.ms")
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(backoff <= 100, "fetch.queue.backoff.ms={backoff}");
+        let number = |key| -> u64 { setting(&d, key).unwrap().parse().unwrap() };
+        assert!(number("queued.max.messages.kbytes") <= 4096);
+        assert!(number("fetch.queue.backoff.ms") <= 10);
     }
 
     #[test]

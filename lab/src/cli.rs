@@ -116,10 +116,13 @@ pub enum Command {
     },
     /// Show a group's lag per partition and what KEDA would decide from it.
     Lag {
+        /// Bootstrap brokers, host:port (a `kubectl port-forward` works).
         #[arg(long)]
         brokers: String,
+        /// The consumer group.
         #[arg(long)]
         group: String,
+        /// The topic it reads.
         #[arg(long)]
         topic: String,
         /// The ScaledObject whose trigger settings to apply (default: the repository's, compiled in).
@@ -134,6 +137,7 @@ pub enum Command {
         /// Also append every reading to FILE as a trace line (the format `lab plan` takes).
         #[arg(long)]
         record: Option<PathBuf>,
+        /// A table for people, or trace lines for `lab plan`.
         #[arg(long, value_enum, default_value = "table")]
         format: LagFormat,
     },

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::event::Encoder;
 use rdkafka::producer::Producer as _;
 use tokio_util::sync::CancellationToken;
 
@@ -19,6 +18,10 @@ use crate::sender::{is_queue_full, Sender, Verbosity};
 /// queue full because of a burst.
 const MAX_IN_FLIGHT: i32 = 19_000;
 
+/// The burst looks at the queue and at the shutdown token once every this many events
+/// (each look takes a lock): between two looks the queue grows by at most this much.
+const LOOK_EVERY: u64 = 256;
+
 /// How long a burst waits for room in the queue before it looks again.
 const ROOM_WAIT: Duration = Duration::from_millis(1);
 
@@ -27,20 +30,27 @@ pub async fn run(sender: Arc<Sender>, first_seq: u64, count: u64, shutdown: Canc
     let started = Instant::now();
     let mut sent = 0;
     let mut waits = 0u64;
-    let mut encoder = Encoder::default();
+    let mut encoder = sender.encoder();
     'events: for seq in first_seq..first_seq + count {
-        loop {
-            if shutdown.is_cancelled() {
-                break 'events;
-            }
-            if sender.producer().in_flight_count() >= MAX_IN_FLIGHT {
+        if sent % LOOK_EVERY == 0 {
+            loop {
+                if shutdown.is_cancelled() {
+                    break 'events;
+                }
+                if sender.producer().in_flight_count() <= MAX_IN_FLIGHT - LOOK_EVERY as i32 {
+                    break;
+                }
                 waits += 1;
                 tokio::time::sleep(ROOM_WAIT).await;
-                continue;
             }
+        }
+        loop {
             match sender.try_send(seq, Verbosity::Quiet, &mut encoder) {
                 Ok(()) => break,
                 Err(err) if is_queue_full(&err) => {
+                    if shutdown.is_cancelled() {
+                        break 'events;
+                    }
                     waits += 1;
                     tokio::time::sleep(ROOM_WAIT).await
                 }

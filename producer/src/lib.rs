@@ -74,6 +74,11 @@ fn client_defaults() -> Vec<(&'static str, String)> {
         // 90 MiB during a burst): 20000 small events keep it around 25 MiB, well inside
         // the 64 MiB limit of the manifests. A burst waits for room instead.
         ("queue.buffering.max.messages", "20000".into()),
+        // How long a record waits for others to share its request (librdkafka default:
+        // 5 ms). A tick's event goes out at once either way; a burst's last batch, and
+        // every batch while the bounded queue is full, waits for it: 1 ms made bursts
+        // about 12 % faster (97 ms against 112 ms, median of 8 alternating runs).
+        ("linger.ms", "1".into()),
     ]
 }
 
@@ -82,6 +87,10 @@ fn describe_metrics() {
     metrics::describe_counter!(
         "events_produced_total",
         "Events handed to Kafka, by delivery outcome (delivered or failed)."
+    );
+    metrics::describe_counter!(
+        "producer_ticks_skipped_total",
+        "Ticks not sent because the producer stalled for longer than a second."
     );
     metrics::describe_gauge!(
         "producer_period_seconds",
@@ -274,6 +283,21 @@ mod tests {
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
         (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    #[test]
+    fn the_client_is_idempotent_bounded_and_lingers_briefly() {
+        let defaults = client_defaults();
+        let value = |key: &str| {
+            defaults
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(value("enable.idempotence"), Some("true"));
+        assert_eq!(value("queue.buffering.max.messages"), Some("20000"));
+        let linger: u64 = value("linger.ms").unwrap().parse().unwrap();
+        assert!(linger <= 1, "linger.ms={linger}");
     }
 
     #[tokio::test]

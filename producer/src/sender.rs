@@ -193,6 +193,11 @@ impl Sender {
         }))
     }
 
+    /// An encoder for this producer's events (one per sending task).
+    pub fn encoder(&self) -> Encoder {
+        Encoder::new(&self.accounts.source)
+    }
+
     pub fn producer(&self) -> &Client {
         &self.producer
     }
@@ -221,11 +226,13 @@ impl Sender {
         verbosity: Verbosity,
         encoder: &mut Encoder,
     ) -> Result<(), KafkaError> {
-        let (key, payload) = encoder.encode(&self.accounts.source, seq);
+        let event = encoder.encode(seq);
         let record: BaseRecord<'_, str, [u8], usize> =
             BaseRecord::with_opaque_to(&self.topic, opaque(seq, verbosity))
-                .key(key)
-                .payload(payload);
+                .key(event.key)
+                .payload(event.payload)
+                // The record's timestamp is the event's `time`, to the millisecond.
+                .timestamp(event.time as i64);
         // Counted before the send: the callback may run before `send` returns.
         let quiet = verbosity == Verbosity::Quiet;
         if quiet {

@@ -99,6 +99,9 @@ fn poison_events_are_counted_skipped_and_consumption_goes_on() {
             .all(|l| l["offset"].is_i64() && l["reason"].is_string()),
         "{skipped:?}"
     );
+    let (_, stats) = consumer.get("/stats");
+    assert_eq!(stats["malformed"], poison.len(), "{stats}");
+    assert_eq!(stats["consumed"], good.len(), "{stats}");
     assert_eq!(consumer.get("/health/ready").0, 200, "still ready");
     let _ = std::fs::remove_file(ledger);
 }

@@ -28,11 +28,7 @@ fn table(readme: &str, heading: &str) -> BTreeMap<String, [String; 3]> {
         .take_while(|l| l.starts_with('|'))
         .skip(2) // header and separator
         .map(|row| {
-            let cells: Vec<String> = row
-                .trim_matches('|')
-                .split(" | ")
-                .map(|c| c.trim().to_owned())
-                .collect();
+            let cells = cells(row);
             assert_eq!(cells.len(), 4, "a row of four cells: {row}");
             (
                 cells[0].clone(),
@@ -40,6 +36,27 @@ fn table(readme: &str, heading: &str) -> BTreeMap<String, [String; 3]> {
             )
         })
         .collect()
+}
+
+/// A table row's cells as GitHub reads them: split on `|` not escaped as `\|`, each trimmed
+/// (an empty cell stays a cell).
+fn cells(row: &str) -> Vec<String> {
+    let row = row.trim();
+    let inner = row.strip_prefix('|').unwrap_or(row);
+    let inner = inner.strip_suffix('|').unwrap_or(inner);
+    let mut cells = vec![String::new()];
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                cells.last_mut().unwrap().push('|');
+                chars.next();
+            }
+            '|' => cells.push(String::new()),
+            c => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells.into_iter().map(|c| c.trim().to_owned()).collect()
 }
 
 fn check(readme: &str, heading: &str, settings: &[&Setting], others: &[&str]) {
@@ -62,6 +79,14 @@ fn check(readme: &str, heading: &str, settings: &[&Setting], others: &[&str]) {
             "{heading}: {key} is no setting the binaries declare"
         );
     }
+}
+
+#[test]
+fn a_row_keeps_empty_and_escaped_cells() {
+    assert_eq!(
+        cells("| `HOSTNAME` | | random | a \\| b |"),
+        ["`HOSTNAME`", "", "random", "a | b"]
+    );
 }
 
 #[test]

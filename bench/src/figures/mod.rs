@@ -6,6 +6,7 @@ pub mod burst;
 pub mod drain;
 pub mod footprint;
 pub mod period;
+pub mod scaling;
 pub mod simulate;
 pub mod startup;
 
