@@ -81,7 +81,8 @@ pub enum Kind {
     Brokers,
     /// A consumer group id.
     GroupId,
-    /// One of these words.
+    /// One of these words, in any case (as librdkafka reads its own); the service gets the
+    /// declared spelling.
     OneOf(&'static [&'static str]),
     /// A TCP port (0: any free port).
     Port,
@@ -205,7 +206,7 @@ impl Setting {
                 words
                     .iter()
                     .copied()
-                    .find(|w| *w == trimmed)
+                    .find(|w| w.eq_ignore_ascii_case(trimmed))
                     .ok_or_else(invalid)?,
             ),
             Kind::Port => Value::Port(trimmed.parse().map_err(|_| invalid())?),
@@ -656,6 +657,12 @@ mod tests {
             meaning: "",
         };
         assert_eq!(Env::default().word(&reset).unwrap(), "earliest");
+        assert_eq!(
+            Env::from_pairs([("KAFKA_AUTO_OFFSET_RESET", "LATEST")])
+                .word(&reset)
+                .unwrap(),
+            "latest"
+        );
         assert_eq!(
             Env::from_pairs([("kafka.auto.offset.reset", "smallest")])
                 .word(&reset)

@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConfigError, Env, Kind, Preset, Setting, EXIT_CONFIG};
+use crate::kafka::security;
 
 pub const HTTP_PORT: Setting = Setting {
     key: "http.port",
@@ -34,8 +35,17 @@ pub const LEDGER_FILE: Setting = Setting {
     meaning: "append one JSON line per delivered (producer) or processed (consumer) event, for accounting",
 };
 
-/// The settings both binaries read (the Kafka connection's are in [`crate::kafka`]).
-pub const SHARED_SETTINGS: &[&Setting] = &[&HTTP_PORT, &HTTP_ADDRESS, &LEDGER_FILE];
+/// The settings both binaries read: HTTP, the ledger, and the connection's security.
+pub const SHARED_SETTINGS: &[&Setting] = &[
+    &HTTP_PORT,
+    &HTTP_ADDRESS,
+    &LEDGER_FILE,
+    &security::SECURITY_PROTOCOL,
+    &security::SASL_MECHANISM,
+    &security::SASL_USERNAME,
+    &security::SASL_PASSWORD,
+    &security::SSL_CA_LOCATION,
+];
 
 /// Where the HTTP server listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

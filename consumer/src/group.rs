@@ -9,13 +9,17 @@
 //! replica already processed. Its statistics callback turns librdkafka's per-partition
 //! `consumer_lag` into the `consumer_lag{topic,partition}` gauge, for assigned
 //! partitions only (librdkafka also reports partition -1 and partitions just revoked).
+//! Its error callback keeps a TLS or SASL problem (a refused password, TLS spoken to a
+//! plaintext port) in the readiness reason, naming the setting to check.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::http::Readiness;
+use common::kafka::security::{self, SecurityAlarm};
 use common::telemetry::Throttle;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::{ClientContext, Offset, Statistics, TopicPartitionList};
@@ -33,6 +37,8 @@ pub struct GroupContext {
     /// Per partition, the highest offset processed and not stored yet.
     processed: Mutex<Vec<(String, i32, i64)>>,
     errors: Throttle,
+    /// A TLS or SASL problem: the replica stays not ready, with the setting to check.
+    security: SecurityAlarm,
 }
 
 impl GroupContext {
@@ -43,6 +49,7 @@ impl GroupContext {
             assignment: Arc::default(),
             processed: Mutex::new(Vec::new()),
             errors: Throttle::new(Duration::from_secs(10)),
+            security: SecurityAlarm::default(),
         }
     }
 
@@ -170,8 +177,20 @@ impl ClientContext for GroupContext {
         }
     }
 
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if let Some(problem) = self.security.observe_log(facility, message) {
+            self.readiness.set_not_ready(problem);
+        }
+        security::forward_log(level, facility, message);
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
-        self.warn_throttled("kafka client error", &format!("{error}: {reason}"));
+        match self.security.observe(&error, reason) {
+            Some(problem) => {
+                self.readiness.set_not_ready(problem);
+            }
+            None => self.warn_throttled("kafka client error", &format!("{error}: {reason}")),
+        }
     }
 }
 
@@ -189,6 +208,7 @@ impl ConsumerContext for GroupContext {
         match rebalance {
             Rebalance::Assign(tpl) => {
                 self.update(tpl, true);
+                self.security.clear();
                 if !self.readiness.is_ready() {
                     tracing::info!(group = %self.group_id, "joined the group: ready");
                     self.readiness.set_ready();

@@ -115,6 +115,10 @@ pub enum Command {
         rules: bool,
     },
     /// Show a group's lag per partition and what KEDA would decide from it.
+    ///
+    /// TLS and SASL come from the environment, as for the producer and the consumer:
+    /// KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
+    /// KAFKA_SASL_PASSWORD, KAFKA_SSL_CA_LOCATION (or their dotted names).
     Lag {
         /// Bootstrap brokers, host:port (a `kubectl port-forward` works).
         #[arg(long)]

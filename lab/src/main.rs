@@ -72,7 +72,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("lab: {err:#}");
-            ExitCode::FAILURE
+            // Invalid settings exit 2, as the producer's and the consumer's do.
+            match err.downcast_ref::<common::config::ConfigError>() {
+                Some(_) => ExitCode::from(common::config::EXIT_CONFIG as u8),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -5,19 +5,25 @@
 //! - `POST /burst` `{"count": N}` -> 202 `{"count": N, "first_seq": S}`; N in 1..=1000000;
 //!   409 while another burst runs
 //! - `GET /stats` -> sent, delivered, failed, in-flight counts and the next sequence number
+//!
+//! With `http.token` set, the two changes (`PUT /period`, `POST /burst`) need
+//! `Authorization: Bearer <token>` (401 JSON otherwise; the token is compared in constant
+//! time); reads and the probes stay open, so Prometheus and kubelet need no secret.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use common::http::{error, ApiJson};
 use serde::Deserialize;
 use serde_json::json;
+use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -35,6 +41,29 @@ pub struct ApiState {
     pub bursting: Arc<AtomicBool>,
     pub tasks: TaskTracker,
     pub shutdown: CancellationToken,
+    /// `http.token`: when set, changes need it as a bearer token.
+    pub token: Option<Token>,
+}
+
+/// The bearer token changes need. `Debug` does not show it.
+#[derive(Clone)]
+pub struct Token(Arc<str>);
+
+impl Token {
+    pub fn new(token: &str) -> Self {
+        Self(Arc::from(token))
+    }
+
+    /// Whether `presented` is the token, compared in constant time (for equal lengths).
+    pub fn matches(&self, presented: &str) -> bool {
+        presented.as_bytes().ct_eq(self.0.as_bytes()).into()
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token([redacted])")
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,7 +83,36 @@ pub fn routes(state: ApiState) -> Router {
         .route("/period", get(get_period).put(put_period))
         .route("/burst", post(post_burst))
         .route("/stats", get(get_stats))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
         .with_state(state)
+}
+
+/// Lets reads through; a change needs the bearer token when one is configured.
+async fn authorize(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let Some(token) = &state.token else {
+        return next.run(request).await;
+    };
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        Some(presented) if token.matches(presented) => next.run(request).await,
+        _ => {
+            let mut response = error(
+                StatusCode::UNAUTHORIZED,
+                "this change needs Authorization: Bearer <http.token>",
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, "Bearer".parse().unwrap());
+            response
+        }
+    }
 }
 
 async fn get_period(State(state): State<ApiState>) -> Json<serde_json::Value> {

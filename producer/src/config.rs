@@ -8,6 +8,8 @@ use common::config::{ConfigError, Env, Kind, Preset, Setting};
 use common::kafka::KafkaSettings;
 use common::service::{self, HttpSettings};
 
+use crate::api::Token;
+
 /// Limits of the event period, in milliseconds (also enforced by `PUT /period`).
 pub const PERIOD_RANGE_MS: std::ops::RangeInclusive<u64> = 1..=3_600_000;
 
@@ -42,9 +44,22 @@ pub const FLUSH_TIMEOUT: Setting = Setting {
     meaning: "ms the SIGTERM flush may take",
 };
 
+pub const HTTP_TOKEN: Setting = Setting {
+    key: "http.token",
+    kind: Kind::Secret,
+    default: Preset::Unset("none: changes are open"),
+    meaning: "when set, `PUT /period` and `POST /burst` need `Authorization: Bearer <token>`",
+};
+
 /// Every setting the producer reads, its own and the shared ones.
 pub fn settings() -> Vec<&'static Setting> {
-    let own: [&'static Setting; 4] = [&TOPIC, &BROKERS_HOST, &TIME_PERIOD, &FLUSH_TIMEOUT];
+    let own: [&'static Setting; 5] = [
+        &TOPIC,
+        &BROKERS_HOST,
+        &TIME_PERIOD,
+        &FLUSH_TIMEOUT,
+        &HTTP_TOKEN,
+    ];
     own.into_iter()
         .chain(service::SHARED_SETTINGS.iter().copied())
         .collect()
@@ -69,6 +84,8 @@ pub struct ProducerConfig {
     pub ledger: Option<PathBuf>,
     /// Where the HTTP API listens (default 0.0.0.0:8080).
     pub http: HttpSettings,
+    /// The bearer token changes need ([`HTTP_TOKEN`]); `None`: changes are open.
+    pub http_token: Option<Token>,
 }
 
 impl ProducerConfig {
@@ -86,6 +103,7 @@ impl ProducerConfig {
             source,
             ledger: env.path(&service::LEDGER_FILE)?,
             http: HttpSettings::from_env(env)?,
+            http_token: env.optional_text(&HTTP_TOKEN)?.map(|t| Token::new(&t)),
         })
     }
 }

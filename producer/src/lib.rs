@@ -141,6 +141,7 @@ pub async fn run(
         bursting: Arc::new(AtomicBool::new(false)),
         tasks: bursts.clone(),
         shutdown: shutdown.clone(),
+        token: config.http_token.clone(),
     });
     let server = tokio::spawn(http::serve(
         listener,
@@ -203,7 +204,9 @@ async fn watch_broker(sender: Arc<Sender>, readiness: Arc<Readiness>, shutdown: 
                 .producer()
                 .client()
                 .fetch_metadata(Some(&topic), Timeout::After(BROKER_CHECK_INTERVAL))
-                .map_err(|e| format!("the broker does not answer: {e}"))?;
+                .map_err(|e| {
+                    format!("the broker does not answer: {e} (check kafka.brokers.host, and kafka.security.protocol if the listener uses TLS)")
+                })?;
             match metadata.topics().first() {
                 Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
                     Ok(t.partitions().len())
@@ -218,13 +221,17 @@ async fn watch_broker(sender: Arc<Sender>, readiness: Arc<Readiness>, shutdown: 
                 // `Sender` already explained; stay not ready until a delivery succeeds.
             }
             Ok(partitions) => {
+                sender.security_resolved();
                 if !readiness.is_ready() {
                     tracing::info!(partitions, "broker reachable: ready");
                 }
                 readiness.set_ready();
             }
             Err(reason) => {
-                if readiness.set_not_ready(reason.clone()) {
+                // A TLS or SASL problem names the setting to fix; it was logged once.
+                if let Some(problem) = sender.security_problem() {
+                    readiness.set_not_ready(problem);
+                } else if readiness.set_not_ready(reason.clone()) {
                     tracing::warn!(%reason, "not ready");
                 }
             }
@@ -243,6 +250,10 @@ mod tests {
     /// The API against a client whose broker does not exist: enough for the handlers,
     /// which never wait on the broker.
     fn app() -> (axum::Router, Arc<watch::Sender<Duration>>) {
+        app_with(None)
+    }
+
+    fn app_with(token: Option<api::Token>) -> (axum::Router, Arc<watch::Sender<Duration>>) {
         let settings =
             common::kafka::KafkaSettings::new("127.0.0.1:9".into(), "t".into(), &Env::default())
                 .unwrap();
@@ -262,6 +273,7 @@ mod tests {
             bursting: Arc::new(AtomicBool::new(true)),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            token,
         };
         (http::router(api::routes(state), readiness), period)
     }
@@ -283,6 +295,63 @@ mod tests {
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
         (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn with_a_token_changes_need_it_and_reads_stay_open() {
+        let (app, period) = app_with(Some(api::Token::new("s3cret")));
+        let put = |authorization: Option<&'static str>| {
+            let mut req = Request::builder()
+                .method("PUT")
+                .uri("/period")
+                .header("content-type", "application/json");
+            if let Some(value) = authorization {
+                req = req.header("authorization", value);
+            }
+            let req = req.body(Body::from(r#"{"period_ms":100}"#)).unwrap();
+            let app = app.clone();
+            async move {
+                let res = app.oneshot(req).await.unwrap();
+                let status = res.status();
+                let challenge = res.headers().get("www-authenticate").cloned();
+                let bytes = res.into_body().collect().await.unwrap().to_bytes();
+                let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                (status, challenge, body)
+            }
+        };
+        for wrong in [
+            None,
+            Some("Bearer s3cre"),
+            Some("Bearer s3cret2"),
+            Some("s3cret"),
+        ] {
+            let (status, challenge, body) = put(wrong).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{wrong:?}");
+            assert_eq!(challenge.unwrap(), "Bearer");
+            assert!(
+                body["error"].as_str().unwrap().contains("http.token"),
+                "{body}"
+            );
+            assert_eq!(*period.borrow(), Duration::from_millis(1000), "unchanged");
+        }
+        let (status, _) = call(&app, "POST", "/burst", "application/json", r#"{"count":1}"#).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        for read in ["/period", "/stats", "/health/live"] {
+            assert_eq!(
+                call(&app, "GET", read, "", "").await.0,
+                StatusCode::OK,
+                "{read}"
+            );
+        }
+        let (status, _, body) = put(Some("Bearer s3cret")).await;
+        assert_eq!(
+            (status, body["period_ms"].as_u64()),
+            (StatusCode::OK, Some(100))
+        );
+        assert_eq!(
+            format!("{:?}", api::Token::new("s3cret")),
+            "Token([redacted])"
+        );
     }
 
     #[test]

@@ -16,8 +16,11 @@ use std::sync::Arc;
 
 use common::event::Encoder;
 use common::http::Readiness;
+use common::kafka::security::{self, SecurityAlarm};
 use common::ledger::{Entry, Ledger};
+use common::telemetry::Throttle;
 use metrics::Counter;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
@@ -82,6 +85,10 @@ struct Accounts {
     quiet_settled: Notify,
     ledger: Ledger,
     readiness: Arc<Readiness>,
+    /// A TLS or SASL problem the client reported, named for readiness and the log.
+    security: SecurityAlarm,
+    /// Other client errors, logged at most once per 10 s.
+    errors: Throttle,
     /// `events_produced_total` by outcome, looked up once.
     delivered_meter: Counter,
     failed_meter: Counter,
@@ -133,7 +140,28 @@ pub struct DeliveryCallback {
     accounts: Arc<Accounts>,
 }
 
-impl ClientContext for DeliveryCallback {}
+impl ClientContext for DeliveryCallback {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if let Some(problem) = self.accounts.security.observe_log(facility, message) {
+            self.accounts.readiness.set_not_ready(problem);
+        }
+        security::forward_log(level, facility, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        match self.accounts.security.observe(&error, reason) {
+            Some(problem) => {
+                self.accounts.readiness.set_not_ready(problem);
+            }
+            None => {
+                // librdkafka repeats a broker outage on every retry: once per 10 s is enough.
+                if let Some(suppressed) = self.accounts.errors.allow() {
+                    tracing::warn!(%error, reason, suppressed, "kafka client error");
+                }
+            }
+        }
+    }
+}
 
 impl ProducerContext for DeliveryCallback {
     type DeliveryOpaque = usize;
@@ -179,6 +207,8 @@ impl Sender {
             quiet_settled: Notify::new(),
             ledger,
             readiness,
+            security: SecurityAlarm::default(),
+            errors: Throttle::new(std::time::Duration::from_secs(10)),
             delivered_meter: metrics::counter!("events_produced_total", "outcome" => "delivered"),
             failed_meter: metrics::counter!("events_produced_total", "outcome" => "failed"),
         });
@@ -204,6 +234,16 @@ impl Sender {
 
     pub fn topic(&self) -> &str {
         &self.topic
+    }
+
+    /// The TLS or SASL problem the client last reported, if any, explained.
+    pub fn security_problem(&self) -> Option<String> {
+        self.accounts.security.current()
+    }
+
+    /// The connection works (again): forget the last security problem.
+    pub fn security_resolved(&self) {
+        self.accounts.security.clear();
     }
 
     /// The next sequence number.

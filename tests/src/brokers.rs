@@ -16,6 +16,18 @@ use rdkafka::ClientConfig;
 /// A Tansu broker process for this test process, started on first use.
 pub struct Tansu {
     bootstrap: String,
+    /// librdkafka properties a client needs to talk to it (TLS, SASL).
+    client: Vec<(String, String)>,
+}
+
+/// How a Tansu broker guards its listener.
+#[derive(Debug, Clone, Default)]
+pub struct Guard {
+    /// PEM certificate and key: clients reach the broker over TLS, through a TLS front
+    /// ([`crate::tls`]) that the broker advertises as its address.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Clients must authenticate with SASL (Tansu takes SCRAM-SHA-256 and SCRAM-SHA-512).
+    pub authentication: bool,
 }
 
 impl Tansu {
@@ -40,9 +52,28 @@ impl Tansu {
 
     /// A new Tansu process (lives as long as this test process).
     pub fn start() -> Tansu {
+        Self::start_guarded(&Guard::default(), Vec::new())
+    }
+
+    /// A new Tansu process behind `guard`; `client` holds the librdkafka properties that
+    /// reach it (for [`Tansu::create_topic`] and [`Tansu::client_properties`]).
+    pub fn start_guarded(guard: &Guard, client: Vec<(String, String)>) -> Tansu {
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
+        // With TLS, clients reach the broker through the front, so it advertises that.
+        let front = guard
+            .tls
+            .as_ref()
+            .map(|_| TcpListener::bind("127.0.0.1:0").unwrap());
+        let advertised = match &front {
+            Some(l) => format!("tcp://{}", l.local_addr().unwrap()),
+            None => url.clone(),
+        };
         let binary = Self::binary();
+        let mut guard_args: Vec<String> = Vec::new();
+        if guard.authentication {
+            guard_args.push("--authentication".into());
+        }
         // The child must die with this test process. PR_SET_PDEATHSIG fires when the
         // spawning *thread* exits, so spawn from a thread that lives as long as the process.
         let (tx, rx) = mpsc::channel::<std::io::Result<()>>();
@@ -55,10 +86,11 @@ impl Tansu {
                     "--listener-url",
                     &url,
                     "--advertised-listener-url",
-                    &url,
+                    &advertised,
                     "--storage-engine",
                     "memory://tansu/",
                 ])
+                .args(&guard_args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -92,19 +124,34 @@ impl Tansu {
             Duration::from_secs(10),
             || TcpStream::connect(&address).ok(),
         );
-        Tansu { bootstrap: address }
+        let bootstrap = match (front, &guard.tls) {
+            (Some(listener), Some((cert, key))) => {
+                let front = listener.local_addr().unwrap().to_string();
+                crate::tls::start(listener, cert, key, address.parse().unwrap());
+                front
+            }
+            _ => address,
+        };
+        Tansu { bootstrap, client }
     }
 
     pub fn bootstrap(&self) -> &str {
         &self.bootstrap
     }
 
+    /// The librdkafka properties a client needs here (empty for a plaintext broker).
+    pub fn client_properties(&self) -> &[(String, String)] {
+        &self.client
+    }
+
     /// Creates a topic over the wire (CreateTopics), waiting for the result.
     pub fn create_topic(&self, name: &str, partitions: i32) {
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", &self.bootstrap)
-            .create()
-            .expect("admin client");
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.bootstrap);
+        for (key, value) in &self.client {
+            config.set(key, value);
+        }
+        let admin: AdminClient<DefaultClientContext> = config.create().expect("admin client");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -184,24 +184,3 @@ fn burst_sends_the_requested_count_and_stats_add_up() {
     );
     assert_eq!(records.len(), 5001);
 }
-
-#[test]
-fn tls_or_sasl_without_the_libraries_is_a_config_error_naming_the_variable() {
-    let out = std::process::Command::new(Binary::Producer.path())
-        .env_clear()
-        .env("HTTP_ADDRESS", "127.0.0.1")
-        .env("HTTP_PORT", "0")
-        .env("kafka.brokers.host", "127.0.0.1:9")
-        .env("KAFKA_EXTRA_security.protocol", "SASL_SSL")
-        .env("KAFKA_EXTRA_sasl.password", "hunter2")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("KAFKA_EXTRA_security.protocol"), "{stderr}");
-    assert!(
-        !stderr.contains("hunter2") && !stdout.contains("hunter2"),
-        "the password never reaches the output"
-    );
-}

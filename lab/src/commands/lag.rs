@@ -31,8 +31,11 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
             "k8s/keda/scaled-object.yaml",
         ),
     };
+    // TLS and SASL as the producer and consumer read them (`KAFKA_SECURITY_PROTOCOL`, ...).
+    let security = common::kafka::Security::from_env(&common::config::Env::from_process())?;
     let reader = crate::replay::lag::LagReader::connect(
         &args.brokers,
+        &security,
         &args.group,
         &args.topic,
         Duration::from_secs(10),

@@ -96,6 +96,16 @@ impl<'a> Deployment<'a> {
         }
     }
 
+    /// The `env` entry named exactly `name`, in any container.
+    pub fn env_entry(&self, name: &str) -> Option<&'a Value> {
+        self.containers().into_iter().find_map(|c| {
+            c.get("env")?
+                .as_sequence()?
+                .iter()
+                .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
+        })
+    }
+
     /// A plain environment variable of the container KEDA reads `...FromEnv` from.
     pub fn env_var(&self, name: &str, container: Option<&str>) -> Option<String> {
         for c in self.containers() {

@@ -1,5 +1,7 @@
 //! The checks themselves, in the order a cluster meets the objects.
 
+mod auth;
+
 use serde_yaml_ng::Value;
 
 use super::apps::{image_name, pull_policy, Deployment, Setting};
@@ -139,6 +141,20 @@ pub(super) fn run(documents: &[Document], context: &Context) -> super::Report {
     }
     for (doc, so) in &scaled_objects {
         check_scaled_object(&mut c, doc, so, &deployments, &kafkas, &topics, &namespaces);
+    }
+
+    // TLS, SASL and ACLs: what each client presents to the listener it reaches.
+    let wiring = auth::Wiring::new(&mut c, documents, &kafkas);
+    wiring.check_references(&mut c);
+    for d in &deployments {
+        wiring.check_app(&mut c, d);
+    }
+    for (doc, so) in &scaled_objects {
+        for (i, t) in so.spec.triggers.iter().enumerate() {
+            if matches!(t.kind.as_str(), "kafka" | "apache-kafka") {
+                wiring.check_trigger(&mut c, doc, so, i);
+            }
+        }
     }
     c.report
 }

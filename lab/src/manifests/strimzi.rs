@@ -166,3 +166,109 @@ impl KafkaTopic {
             .unwrap_or(&self.metadata.name)
     }
 }
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KafkaUser {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+    pub spec: UserSpec,
+    #[serde(default)]
+    pub status: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserSpec {
+    pub authentication: Option<ListenerAuthentication>,
+    pub authorization: Option<UserAuthorization>,
+    pub quotas: Option<Value>,
+    pub template: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserAuthorization {
+    /// `simple`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub acls: Vec<AclRule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AclRule {
+    pub resource: AclResource,
+    pub operations: Vec<String>,
+    pub host: Option<String>,
+    /// `allow` (default) or `deny`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AclResource {
+    /// topic, group, cluster, transactionalId.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: Option<String>,
+    /// `literal` (default) or `prefix`.
+    pub pattern_type: Option<String>,
+}
+
+impl KafkaUser {
+    /// The Kafka it belongs to (label `strimzi.io/cluster`).
+    pub fn cluster(&self) -> Option<&str> {
+        self.metadata
+            .labels
+            .get("strimzi.io/cluster")
+            .map(String::as_str)
+    }
+
+    /// The keys of the Secret the User Operator writes for this user, named after it
+    /// (Strimzi 1.2.0 KafkaUserModel: `password` and `sasl.jaas.config` for SCRAM users;
+    /// `ca.crt`, `user.crt`, `user.key`, `user.p12`, `user.password` for TLS users).
+    pub fn secret_keys(&self) -> &'static [&'static str] {
+        match self.spec.authentication.as_ref().map(|a| a.kind.as_str()) {
+            Some("scram-sha-512") => &["password", "sasl.jaas.config"],
+            Some("tls") => &[
+                "ca.crt",
+                "user.crt",
+                "user.key",
+                "user.p12",
+                "user.password",
+            ],
+            _ => &[],
+        }
+    }
+
+    /// Whether an `allow` ACL grants `operation` on the resource `kind`/`name` (Kafka:
+    /// Read, Write, Delete and Alter imply Describe).
+    pub fn allows(&self, kind: &str, name: &str, operation: &str) -> bool {
+        let Some(authz) = &self.spec.authorization else {
+            return false;
+        };
+        authz.acls.iter().any(|rule| {
+            let allow = rule.kind.as_deref().unwrap_or("allow") == "allow";
+            let resource = &rule.resource;
+            let pattern = resource.name.as_deref().unwrap_or("*");
+            let names_it = match resource.pattern_type.as_deref().unwrap_or("literal") {
+                "prefix" => name.starts_with(pattern),
+                _ => pattern == "*" || pattern == name,
+            };
+            let grants = rule.operations.iter().any(|op| {
+                op == operation
+                    || op == "All"
+                    || (operation == "Describe"
+                        && ["Read", "Write", "Delete", "Alter"].contains(&op.as_str()))
+            });
+            allow && resource.kind == kind && names_it && grants
+        })
+    }
+}
+
+/// The keys of the Secret `<cluster>-cluster-ca-cert` (Strimzi 1.2.0
+/// KafkaResources.clusterCaCertificateSecretName; Ca.CA_CRT and friends).
+pub const CLUSTER_CA_KEYS: &[&str] = &["ca.crt", "ca.p12", "ca.password"];

@@ -329,3 +329,109 @@ fn a_managed_kafka_outside_the_cluster_is_accepted_and_the_kafka_checks_are_skip
         .iter()
         .any(|(rule, _)| *rule == "scale-target-exists"));
 }
+
+/// The secured overlay as `kubectl kustomize overlays/secure` renders it.
+fn secure_text() -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../overlays/secure");
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(&dir)
+        .output()
+        .expect("kubectl (for kustomize) is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_secured_overlay_passes_with_every_wiring_check() {
+    let r = report(&secure_text());
+    assert_eq!(r.findings, Vec::<Finding>::new());
+    // The CA Secret and the users' Secrets are Strimzi's: checked by Strimzi's key names.
+    assert!(r.skipped.is_empty(), "every check applies: {:?}", r.skipped);
+}
+
+/// Each wiring rule, shown to fail on a broken copy of the secured overlay.
+#[test]
+fn every_wiring_rule_catches_its_breakage() {
+    let good = secure_text();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("strimzi-secret-keys",
+         good.replacen("key: password", "key: passwd", 1),
+         "has no key \"passwd\"; its keys are password, sasl.jaas.config"),
+        ("strimzi-secret-keys",
+         good.replacen("key: ca.crt", "key: ca.pem", 1),
+         "Secret my-cluster-cluster-ca-cert (made by Strimzi for Kafka/my-cluster's cluster CA) has no key \"ca.pem\""),
+        ("strimzi-secret-keys",
+         good.replace("  consumer: kafka-consumer\n", ""),
+         "ConfigMap kafka-users has no key \"consumer\""),
+        ("app-auth-listener",
+         good.replacen("value: sasl_ssl", "value: ssl", 1),
+         "ssl against Kafka/my-cluster listener tls (port 9093), which wants sasl_ssl"),
+        ("app-auth-listener",
+         good.replacen("value: SCRAM-SHA-512", "value: SCRAM-SHA-256", 1),
+         "SCRAM-SHA-256 against Kafka/my-cluster listener tls (port 9093)"),
+        ("app-auth-listener",
+         good.replacen("value: /etc/kafka-ca/ca.crt", "value: /etc/ssl/certs/ca-certificates.crt", 1),
+         "kafka.ssl.ca.location does not point at its ca.crt"),
+        ("trigger-auth-listener",
+         good.replace("      tls: enable\n", ""),
+         "tls: disable against Kafka/my-cluster listener tls (port 9093), which has tls: true"),
+        ("trigger-auth-listener",
+         good.replace("sasl: scram_sha512", "sasl: scram_sha256"),
+         "sasl: scram_sha256 against Kafka/my-cluster listener tls"),
+        ("trigger-auth-listener",
+         good.replace("  - authenticationRef:\n      name: kafka-consumer\n    metadata:", "  - metadata:"),
+         "needs credentials or a CA, and the trigger has no authenticationRef"),
+        ("trigger-auth-listener",
+         good.replace("  - key: ca.crt\n    name: my-cluster-cluster-ca-cert\n    parameter: ca\n", ""),
+         "no parameter \"ca\""),
+        ("sasl-user-matches",
+         good.replace("  consumer: kafka-consumer\n", "  consumer: kafka-reader\n"),
+         "user \"kafka-reader\" is no KafkaUser of these manifests"),
+        ("sasl-user-matches",
+         good.replace("key: password\n              name: kafka-producer-callback", "key: password\n              name: kafka-consumer"),
+         "the password comes from Secret kafka-consumer key password, not from KafkaUser/kafka-producer-callback's Secret"),
+        ("acl-covers-app",
+         good.replace("      - Write\n", ""),
+         "KafkaUser/kafka-producer-callback, whose ACLs do not allow Write on topic \"event\""),
+        ("acl-covers-app",
+         good.replace("        name: event\n        patternType: literal\n        type: group", "        name: events\n        patternType: literal\n        type: group"),
+         "whose ACLs do not allow Read on group \"event\""),
+    ];
+    for (rule, broken, message) in cases {
+        assert_ne!(
+            broken, good,
+            "{rule}: the broken copy must differ ({message})"
+        );
+        let found = report(&broken).findings;
+        assert!(
+            found
+                .iter()
+                .any(|f| f.rule == rule && f.message.contains(message)),
+            "{rule}: {message:?} not in {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn acls_imply_describe_and_match_prefixes() {
+    let user: super::strimzi::KafkaUser = serde_yaml_ng::from_str(
+        "apiVersion: kafka.strimzi.io/v1\nkind: KafkaUser\nmetadata: {name: u}\nspec:\n  authentication: {type: scram-sha-512}\n  authorization:\n    type: simple\n    acls:\n      - resource: {type: topic, name: ev, patternType: prefix}\n        operations: [Read]\n      - resource: {type: group, name: g}\n        operations: [Read]\n        type: deny\n",
+    )
+    .unwrap();
+    assert!(user.allows("topic", "event", "Read"));
+    assert!(
+        user.allows("topic", "event", "Describe"),
+        "Read implies Describe"
+    );
+    assert!(!user.allows("topic", "event", "Write"));
+    assert!(!user.allows("topic", "other", "Read"));
+    assert!(
+        !user.allows("group", "g", "Read"),
+        "a deny rule allows nothing"
+    );
+}

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use common::kafka::Security;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
@@ -19,21 +20,27 @@ pub struct LagReader {
 }
 
 impl LagReader {
-    /// Connects and learns the topic's partition count (fails if the broker does not
-    /// answer within `timeout` or the topic does not exist).
+    /// Connects (with TLS and SASL as `security` says) and learns the topic's partition
+    /// count (fails if the broker does not answer within `timeout` or the topic does not
+    /// exist).
     pub fn connect(
         brokers: &str,
+        security: &Security,
         group: &str,
         topic: &str,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
-        let consumer: BaseConsumer = ClientConfig::new()
+        let mut config = ClientConfig::new();
+        config
             .set("bootstrap.servers", brokers)
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("client.id", "keda-kafka-lab-lag")
-            .set("log.connection.close", "false")
-            .create()?;
+            .set("log.connection.close", "false");
+        for (key, value) in security.properties() {
+            config.set(key, value);
+        }
+        let consumer: BaseConsumer = config.create()?;
         let metadata = consumer.fetch_metadata(Some(topic), timeout).map_err(|e| {
             anyhow::anyhow!("broker {brokers} did not answer within {timeout:?}: {e}")
         })?;

@@ -164,8 +164,10 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> anyhow::Result<Ou
     ));
     let reader = {
         let (b, g, t) = (brokers.clone(), group.clone(), topic.clone());
-        tokio::task::spawn_blocking(move || LagReader::connect(&b, &g, &t, BROKER_TIMEOUT))
-            .await??
+        tokio::task::spawn_blocking(move || {
+            LagReader::connect(&b, &Default::default(), &g, &t, BROKER_TIMEOUT)
+        })
+        .await??
     };
     std::fs::create_dir_all(&ledger_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", ledger_dir.display()))?;

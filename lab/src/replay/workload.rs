@@ -107,6 +107,7 @@ impl Workload {
             source,
             ledger: Some(self.ledgers.producer.clone()),
             http: LOOPBACK,
+            http_token: None,
         };
         let listener = TcpListener::bind(LOOPBACK.socket_addr()).await?;
         let address = listener.local_addr()?;

@@ -1,7 +1,7 @@
 //! Kafka client settings, in one place for both binaries.
 //!
-//! [`KafkaSettings`] holds what every client needs (bootstrap, client id) plus a
-//! passthrough for any other librdkafka property: `KAFKA_EXTRA_<property>` where the
+//! [`KafkaSettings`] holds what every client needs (bootstrap, client id, TLS and SASL
+//! from [`security`]) plus a passthrough for any other librdkafka property: `KAFKA_EXTRA_<property>` where the
 //! property is written with dots (`KAFKA_EXTRA_sasl.mechanism`) or with underscores
 //! (`KAFKA_EXTRA_SASL_MECHANISM`; librdkafka property names contain no underscores).
 //! Passthrough properties are applied last, so they can override the defaults here.
@@ -10,6 +10,10 @@
 use rdkafka::ClientConfig;
 
 use crate::config::{ConfigError, Env};
+
+pub mod security;
+
+pub use security::Security;
 
 /// Prefix of the environment variables passed through to librdkafka.
 pub const EXTRA_PREFIX: &str = "KAFKA_EXTRA_";
@@ -22,6 +26,8 @@ pub struct KafkaSettings {
     /// Client id shown in broker logs and quotas (librdkafka `client.id`; default here:
     /// the binary's name and the pod's host name).
     pub client_id: String,
+    /// TLS and SASL (`kafka.security.protocol` and friends; default plaintext).
+    pub security: Security,
     /// Extra librdkafka properties from `KAFKA_EXTRA_*`, applied after everything else.
     pub extra: Vec<(String, String)>,
 }
@@ -52,6 +58,7 @@ impl KafkaSettings {
         Ok(Self {
             brokers,
             client_id,
+            security: Security::from_env(env)?,
             extra,
         })
     }
@@ -69,6 +76,9 @@ impl KafkaSettings {
             .set("socket.connection.setup.timeout.ms", "10000")
             // librdkafka logs every failed connection attempt; once per outage is enough.
             .set("log.connection.close", "false");
+        for (key, value) in self.security.properties() {
+            config.set(key, value);
+        }
         for (key, value) in role_defaults {
             config.set(*key, value);
         }
@@ -81,8 +91,10 @@ impl KafkaSettings {
     /// A one-line description for the start-up log, with secret values redacted.
     pub fn describe(&self) -> String {
         let mut out = format!(
-            "bootstrap.servers={} client.id={}",
-            self.brokers, self.client_id
+            "bootstrap.servers={} client.id={} {}",
+            self.brokers,
+            self.client_id,
+            self.security.describe()
         );
         for (key, value) in &self.extra {
             let shown = if is_secret(key) {
