@@ -56,7 +56,7 @@ impl Tansu {
     }
 
     /// A new Tansu process behind `guard`; `client` holds the librdkafka properties that
-    /// reach it (for [`Tansu::create_topic`] and [`Tansu::client_properties`]).
+    /// reach it (for [`Tansu::create_topic`]).
     pub fn start_guarded(guard: &Guard, client: Vec<(String, String)>) -> Tansu {
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
@@ -137,11 +137,6 @@ impl Tansu {
 
     pub fn bootstrap(&self) -> &str {
         &self.bootstrap
-    }
-
-    /// The librdkafka properties a client needs here (empty for a plaintext broker).
-    pub fn client_properties(&self) -> &[(String, String)] {
-        &self.client
     }
 
     /// Creates a topic over the wire (CreateTopics), waiting for the result.

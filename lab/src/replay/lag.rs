@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use common::kafka::Security;
+use common::kafka::{KafkaSettings, Security};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use crate::emulator::Offsets;
 
@@ -30,16 +30,18 @@ impl LagReader {
         topic: &str,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
-        let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", brokers)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .set("client.id", "keda-kafka-lab-lag")
-            .set("log.connection.close", "false");
-        for (key, value) in security.properties() {
-            config.set(key, value);
-        }
+        // The connection as the binaries make it (TLS and SASL included), as a client
+        // that never joins the group.
+        let settings = KafkaSettings {
+            brokers: brokers.to_owned(),
+            client_id: "keda-kafka-lab-lag".into(),
+            security: security.clone(),
+            extra: Vec::new(),
+        };
+        let config = settings.client_config(&[
+            ("group.id", group.to_owned()),
+            ("enable.auto.commit", "false".into()),
+        ]);
         let consumer: BaseConsumer = config.create()?;
         let metadata = consumer.fetch_metadata(Some(topic), timeout).map_err(|e| {
             anyhow::anyhow!("broker {brokers} did not answer within {timeout:?}: {e}")
