@@ -238,6 +238,34 @@ fn scram_runs_over_tls_and_a_refused_login_leaves_the_app_not_ready_naming_the_s
     let mut producer = App::start(Binary::Producer, "producer", &env);
     let reason = not_ready_naming(&producer, "kafka.sasl.username");
     assert!(reason.contains("SCRAM"), "{reason}");
+
+    // `lab lag` ends with one line that names the settings, within its 10 s bound.
+    let started = std::time::Instant::now();
+    let out = Command::new(harness::app::binary_dir().join("lab"))
+        .args(["lag", "--brokers", tansu.bootstrap(), "--group", "event"])
+        .args(["--topic", "event"])
+        .envs(security(
+            "sasl_ssl",
+            "SCRAM-SHA-512",
+            "lab",
+            "secret-Pa55",
+            &pki.ca,
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("lab: cannot read from") && last.contains("kafka.sasl.password"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret-Pa55"));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     for app in [&consumer, &producer] {
         assert!(!all_output(app).contains("secret-Pa55"), "{}", app.name);
     }

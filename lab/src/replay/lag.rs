@@ -4,16 +4,51 @@
 
 use std::time::Duration;
 
+use common::kafka::security::{self, SecurityAlarm};
 use common::kafka::{KafkaSettings, Security};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::emulator::Offsets;
+
+/// The reader's librdkafka context: it keeps a TLS or SASL problem the client reports, so
+/// that a read that fails says which setting to check instead of only "did not answer".
+#[derive(Default)]
+struct LagContext {
+    security: SecurityAlarm,
+}
+
+impl ClientContext for LagContext {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        self.security.observe_log(facility, message);
+        security::forward_log(level, facility, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        if self.security.observe(&error, reason).is_none() {
+            tracing::warn!(%error, reason, "kafka client error");
+        }
+    }
+}
+
+impl ConsumerContext for LagContext {}
+
+/// The TLS or SASL problem behind a failed call, if any. The client's error and log
+/// events reach the context only while it is polled, so this serves them first (the
+/// reader never subscribes: a poll returns no record).
+fn security_problem(consumer: &BaseConsumer<LagContext>) -> Option<String> {
+    for _ in 0..5 {
+        let _ = consumer.poll(Duration::from_millis(20));
+    }
+    consumer.context().security.current()
+}
 
 /// A client that reads offsets for one group and topic. Its calls block: use it from a
 /// blocking thread.
 pub struct LagReader {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<LagContext>,
     topic: String,
     partitions: i32,
     timeout: Duration,
@@ -42,9 +77,13 @@ impl LagReader {
             ("group.id", group.to_owned()),
             ("enable.auto.commit", "false".into()),
         ]);
-        let consumer: BaseConsumer = config.create()?;
+        let consumer: BaseConsumer<LagContext> =
+            config.create_with_context(LagContext::default())?;
         let metadata = consumer.fetch_metadata(Some(topic), timeout).map_err(|e| {
-            anyhow::anyhow!("broker {brokers} did not answer within {timeout:?}: {e}")
+            match security_problem(&consumer) {
+                Some(problem) => anyhow::anyhow!("cannot read from {brokers}: {problem}"),
+                None => anyhow::anyhow!("broker {brokers} did not answer within {timeout:?}: {e}"),
+            }
         })?;
         let partitions = match metadata.topics().first() {
             Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
