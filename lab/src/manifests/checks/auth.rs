@@ -672,7 +672,9 @@ fn env_references<'a>(doc: &'a Document, out: &mut Vec<Reference<'a>>) {
         for env in sequence(container.get("env")) {
             let from = env.get("valueFrom");
             for (ref_kind, kind) in [("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")] {
-                if let Some(r) = from.and_then(|f| f.get(ref_kind)) {
+                // An optional reference may name what does not exist (yet): nothing to check.
+                let optional = |r: &Value| r.get("optional").and_then(Value::as_bool) == Some(true);
+                if let Some(r) = from.and_then(|f| f.get(ref_kind)).filter(|r| !optional(r)) {
                     out.push(Reference {
                         doc,
                         field: format!("env {}", text(env, "name")),
