@@ -354,7 +354,13 @@ fn the_secured_overlay_passes_with_every_wiring_check() {
     assert!(r.skipped.is_empty(), "every check applies: {:?}", r.skipped);
 }
 
-/// Each wiring rule, shown to fail on a broken copy of the secured overlay.
+/// Each wiring rule, shown to fail on a broken copy of the secured overlay. The upstream
+/// behaviour they pin: Strimzi 1.2.0 user-operator `KafkaUserModel` (the user's Secret is
+/// named after it, `getSecretName`; keys `KEY_PASSWORD`, `KEY_SASL_JAAS_CONFIG`;
+/// `getScramUserName`), api `KafkaResources.clusterCaCertificateSecretName` and
+/// operator-common `Ca.CA_CRT` (`<cluster>-cluster-ca-cert`, `ca.crt`); KEDA v2.20.2
+/// `pkg/scalers/kafka_scaler.go` `kafkaMetadata` (`tls`, `sasl` from trigger metadata or
+/// authParams; `username`, `password`, `ca` from authParams only).
 #[test]
 fn every_wiring_rule_catches_its_breakage() {
     let good = secure_text();
