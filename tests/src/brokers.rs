@@ -3,7 +3,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 pub use common::embedded_broker::MockBroker;
 use std::sync::OnceLock;
@@ -13,20 +13,29 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::ClientConfig;
 
+use crate::front::{self, Front};
+use crate::sasl::Users;
+
 /// A Tansu broker process for this test process, started on first use.
 pub struct Tansu {
     bootstrap: String,
     /// librdkafka properties a client needs to talk to it (TLS, SASL).
     client: Vec<(String, String)>,
+    /// The users of its front, if the front runs SASL logins.
+    users: Option<Arc<Users>>,
 }
 
 /// How a Tansu broker guards its listener.
 #[derive(Debug, Clone, Default)]
 pub struct Guard {
-    /// PEM certificate and key: clients reach the broker over TLS, through a TLS front
-    /// ([`crate::tls`]) that the broker advertises as its address.
+    /// PEM certificate and key: clients reach the broker over TLS, through a front
+    /// ([`crate::front`]) that the broker advertises as its address.
     pub tls: Option<(PathBuf, PathBuf)>,
-    /// Clients must authenticate with SASL (Tansu takes SCRAM-SHA-256 and SCRAM-SHA-512).
+    /// Users (name, password) the front logs in with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+    /// before it relays a connection ([`crate::sasl`]).
+    pub users: Vec<(String, String)>,
+    /// Tansu's own `--authentication`: it runs SCRAM-SHA-256 and SCRAM-SHA-512 itself, but
+    /// has no users, so it refuses every login.
     pub authentication: bool,
 }
 
@@ -60,11 +69,10 @@ impl Tansu {
     pub fn start_guarded(guard: &Guard, client: Vec<(String, String)>) -> Tansu {
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
-        // With TLS, clients reach the broker through the front, so it advertises that.
-        let front = guard
-            .tls
-            .as_ref()
-            .map(|_| TcpListener::bind("127.0.0.1:0").unwrap());
+        // With TLS or SASL users, clients reach the broker through the front, so it
+        // advertises that.
+        let front = (guard.tls.is_some() || !guard.users.is_empty())
+            .then(|| TcpListener::bind("127.0.0.1:0").unwrap());
         let advertised = match &front {
             Some(l) => format!("tcp://{}", l.local_addr().unwrap()),
             None => url.clone(),
@@ -124,19 +132,33 @@ impl Tansu {
             Duration::from_secs(10),
             || TcpStream::connect(&address).ok(),
         );
-        let bootstrap = match (front, &guard.tls) {
-            (Some(listener), Some((cert, key))) => {
-                let front = listener.local_addr().unwrap().to_string();
-                crate::tls::start(listener, cert, key, address.parse().unwrap());
-                front
+        let users = (!guard.users.is_empty()).then(|| Arc::new(Users::new(&guard.users)));
+        let bootstrap = match front {
+            Some(listener) => {
+                let bootstrap = listener.local_addr().unwrap().to_string();
+                let front = Front {
+                    tls: guard.tls.as_ref().map(|(cert, key)| front::tls(cert, key)),
+                    users: users.clone(),
+                };
+                front::start(listener, front, address.parse().unwrap());
+                bootstrap
             }
-            _ => address,
+            None => address,
         };
-        Tansu { bootstrap, client }
+        Tansu {
+            bootstrap,
+            client,
+            users,
+        }
     }
 
     pub fn bootstrap(&self) -> &str {
         &self.bootstrap
+    }
+
+    /// The logins its front let in so far, as `user/MECHANISM` (empty without users).
+    pub fn logins(&self) -> Vec<String> {
+        self.users.as_ref().map(|u| u.logins()).unwrap_or_default()
     }
 
     /// Creates a topic over the wire (CreateTopics), waiting for the result.

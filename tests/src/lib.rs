@@ -8,14 +8,17 @@
 //! - [`App`]: a built binary (`kafka-producer-callback`, `kafka-consumer`) started with
 //!   JSON logs on `127.0.0.1:0`; its address is read from its "listening" log line.
 //! - [`read_events`]: reads a topic back with a fresh client.
-//! - [`tls`]: a TLS front for a plaintext broker (the TLS tests).
+//! - [`front`]: a TLS and SASL front for a plaintext broker (the security tests), with
+//!   [`sasl`] and [`scram`] for its logins.
 //!
 //! Every test uses its own topic and group ([`unique`]), so tests never see each other.
 
 pub mod app;
 pub mod brokers;
+pub mod front;
 pub mod group;
-pub mod tls;
+pub mod sasl;
+pub mod scram;
 pub mod topic;
 
 pub use app::{assignment, echo_logs, start_consumer, App, Binary};

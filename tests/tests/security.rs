@@ -1,17 +1,14 @@
 //! TLS and SASL over real connections. The producer, the consumer and `lab lag` reach
-//! Tansu over TLS (a certificate signed by a CA made here, served by the harness's TLS
+//! Tansu over TLS (a certificate signed by a CA made here, served by the harness's broker
 //! front: the pinned Tansu cannot switch its own TLS on) with the published-style
-//! settings; a Tansu that requires authentication runs the SCRAM exchange with them over
-//! that TLS. Bad settings end in one line naming the setting: exit 2 at start-up, or a
-//! not-ready probe for what only the broker can refuse.
-//!
-//! What cannot run here: a successful SCRAM login. Tansu keeps SCRAM users in its storage,
-//! only an authenticated client may create them, and the memory storage starts empty; so
-//! the tests see the broker refuse the user (`unknown-user`), which proves the mechanism
-//! was negotiated and the exchange ran, and the credentials path is asserted up to there.
+//! settings, and log in with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 as users made here.
+//! The logins are run by the front, as a Kafka broker's authenticator runs them (the
+//! pinned Tansu can require SCRAM but keeps no users, so it refuses everyone: a test here
+//! holds it to that too). Bad settings end in one line naming the setting: exit 2 at
+//! start-up, or a not-ready probe for what only the broker can refuse.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use harness::brokers::Guard;
@@ -82,6 +79,7 @@ fn tls_tansu(pki: &Pki, authentication: bool) -> Tansu {
         &Guard {
             tls: Some((pki.cert.clone(), pki.key.clone())),
             authentication,
+            ..Guard::default()
         },
         client,
     )
@@ -98,6 +96,37 @@ fn not_ready_naming(app: &App, needle: &str) -> String {
             (status == 503 && reason.contains(needle)).then_some(reason)
         },
     )
+}
+
+/// `lab lag` once against `brokers`, with the security settings in `env`.
+fn lab_lag(brokers: &str, group: &str, topic: &str, env: &[(&str, String)]) -> Output {
+    Command::new(harness::app::binary_dir().join("lab"))
+        .args(["lag", "--brokers", brokers, "--group", group])
+        .args(["--topic", topic, "--format", "json"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap()
+}
+
+/// The first JSON line of a successful `lab lag`.
+fn lag_reading(out: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.lines().next().unwrap()).unwrap()
+}
+
+/// The committed offsets a `lab lag` reading shows, summed over partitions.
+fn committed(reading: &Value) -> i64 {
+    reading["partitions"]
+        .as_array()
+        .expect("partitions")
+        .iter()
+        .filter_map(|p| p["committed"].as_i64())
+        .sum()
 }
 
 fn all_output(app: &App) -> String {
@@ -163,40 +192,145 @@ fn producer_consumer_and_lab_lag_work_over_tls() {
 
     // `lab lag` reads the group's committed offsets with the same settings, from the
     // environment (the consumer commits every 5 s).
-    let lag = || {
-        let out = Command::new(harness::app::binary_dir().join("lab"))
-            .args(["lag", "--brokers", tansu.bootstrap(), "--group", &group])
-            .args(["--topic", &topic, "--format", "json"])
-            .envs(tls("ssl"))
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_str::<Value>(stdout.lines().next().unwrap()).unwrap()
-    };
     let reading = wait_for(
         "lab lag to see commits over TLS",
         Duration::from_secs(30),
         || {
-            let reading = lag();
-            let committed: i64 = reading["partitions"]
-                .as_array()
-                .expect("partitions")
-                .iter()
-                .filter_map(|p| p["committed"].as_i64())
-                .sum();
-            (committed > 0).then_some(reading)
+            let reading = lag_reading(&lab_lag(tansu.bootstrap(), &group, &topic, &tls("ssl")));
+            (committed(&reading) > 0).then_some(reading)
         },
     );
     assert_eq!(reading["partitions"].as_array().unwrap().len(), 10);
 }
 
+/// A Tansu whose front logs these users in, over TLS when `pki` is given; its admin
+/// client (for topics) logs in as `admin` with SCRAM-SHA-512.
+fn sasl_tansu(pki: Option<&Pki>, users: &[(&str, &str)]) -> Tansu {
+    let mut client = vec![
+        ("sasl.mechanism".to_owned(), "SCRAM-SHA-512".to_owned()),
+        ("sasl.username".to_owned(), "admin".to_owned()),
+        ("sasl.password".to_owned(), "admin-Pa55".to_owned()),
+    ];
+    match pki {
+        Some(pki) => client.extend([
+            ("security.protocol".to_owned(), "sasl_ssl".to_owned()),
+            ("ssl.ca.location".to_owned(), pki.ca.display().to_string()),
+        ]),
+        None => client.push(("security.protocol".to_owned(), "sasl_plaintext".to_owned())),
+    }
+    let mut users: Vec<(String, String)> = users
+        .iter()
+        .map(|(user, password)| (user.to_string(), password.to_string()))
+        .collect();
+    users.push(("admin".into(), "admin-Pa55".into()));
+    Tansu::start_guarded(
+        &Guard {
+            tls: pki.map(|pki| (pki.cert.clone(), pki.key.clone())),
+            users,
+            ..Guard::default()
+        },
+        client,
+    )
+}
+
 #[test]
-fn scram_runs_over_tls_and_a_refused_login_leaves_the_app_not_ready_naming_the_setting() {
+fn plain_and_scram_logins_carry_the_experiment_and_a_wrong_password_names_the_setting() {
+    let pki = Pki::new();
+    let tansu = sasl_tansu(
+        Some(&pki),
+        &[
+            ("producer", "p-Pa55"),
+            ("consumer", "c-Pa55"),
+            ("lab", "l-Pa55"),
+        ],
+    );
+    let topic = unique("event");
+    tansu.create_topic(&topic, 10);
+    let group = unique("group");
+
+    // Each app with its own user and mechanism, over TLS.
+    let mut env = security("SASL_SSL", "SCRAM-SHA-512", "producer", "p-Pa55", &pki.ca);
+    env.extend([
+        ("kafka.brokers.host", tansu.bootstrap().to_owned()),
+        ("kafka.topic", topic.clone()),
+        ("kafka.time.period", "50".into()),
+    ]);
+    let producer = App::start(Binary::Producer, "producer", &env);
+    let mut env = security("sasl_ssl", "SCRAM-SHA-256", "consumer", "c-Pa55", &pki.ca);
+    env.extend([
+        ("kafka.brokers", tansu.bootstrap().to_owned()),
+        ("kafka.topics", topic.clone()),
+        ("kafka.groupId", group.clone()),
+        ("kafka.session.timeout", "6000".into()),
+    ]);
+    let consumer = App::start(Binary::Consumer, "consumer", &env);
+    let consumed = wait_for(
+        "20 events consumed after SCRAM logins",
+        Duration::from_secs(60),
+        || {
+            let (_, stats) = consumer.get("/stats");
+            let n = stats["consumed"].as_u64().unwrap_or(0);
+            (n >= 20).then_some(n)
+        },
+    );
+    let (_, sent) = producer.get("/stats");
+    assert!(sent["delivered"].as_u64().unwrap() >= consumed, "{sent}");
+    assert_eq!(producer.get("/health/ready").0, 200);
+    assert_eq!(consumer.get("/health/ready").0, 200);
+    let lab = security("sasl_ssl", "PLAIN", "lab", "l-Pa55", &pki.ca);
+    let reading = wait_for(
+        "lab lag to see commits after a PLAIN login",
+        Duration::from_secs(30),
+        || {
+            let reading = lag_reading(&lab_lag(tansu.bootstrap(), &group, &topic, &lab));
+            (committed(&reading) > 0).then_some(reading)
+        },
+    );
+    assert_eq!(reading["partitions"].as_array().unwrap().len(), 10);
+    let logins = tansu.logins();
+    for login in [
+        "producer/SCRAM-SHA-512",
+        "consumer/SCRAM-SHA-256",
+        "lab/PLAIN",
+    ] {
+        assert!(logins.iter().any(|l| l == login), "{login} in {logins:?}");
+    }
+
+    // The consumer's password given to the producer: refused, named, logged once.
+    let mut env = security("sasl_ssl", "SCRAM-SHA-512", "producer", "c-Pa55", &pki.ca);
+    env.extend([
+        ("kafka.brokers.host", tansu.bootstrap().to_owned()),
+        ("kafka.topic", topic.clone()),
+    ]);
+    let refused = App::start(Binary::Producer, "refused producer", &env);
+    let reason = not_ready_naming(&refused, "kafka.sasl.password");
+    assert!(
+        reason.starts_with("the broker refused the credentials")
+            && reason.contains("invalid credentials with SASL mechanism SCRAM-SHA-512"),
+        "{reason}"
+    );
+    assert_eq!(refused.logged("cannot connect securely").len(), 1);
+    for app in [&producer, &consumer, &refused] {
+        let output = all_output(app);
+        assert!(
+            !output.contains("p-Pa55") && !output.contains("c-Pa55"),
+            "{} logs no password",
+            app.name
+        );
+    }
+
+    // SASL without TLS (sasl_plaintext): `lab lag` logs in with SCRAM-SHA-256.
+    let plaintext = sasl_tansu(None, &[("lab", "l-Pa55")]);
+    plaintext.create_topic(&topic, 2);
+    let mut env = security("sasl_plaintext", "SCRAM-SHA-256", "lab", "l-Pa55", &pki.ca);
+    env.retain(|(key, _)| *key != "KAFKA_SSL_CA_LOCATION");
+    let reading = lag_reading(&lab_lag(plaintext.bootstrap(), &group, &topic, &env));
+    assert_eq!(reading["partitions"].as_array().unwrap().len(), 2);
+    assert!(plaintext.logins().contains(&"lab/SCRAM-SHA-256".to_owned()));
+}
+
+#[test]
+fn tansus_own_scram_refuses_every_user_and_the_apps_name_the_setting() {
     let pki = Pki::new();
     let tansu = tls_tansu(&pki, true);
     let topic = unique("event");
@@ -241,18 +375,12 @@ fn scram_runs_over_tls_and_a_refused_login_leaves_the_app_not_ready_naming_the_s
 
     // `lab lag` ends with one line that names the settings, within its 10 s bound.
     let started = std::time::Instant::now();
-    let out = Command::new(harness::app::binary_dir().join("lab"))
-        .args(["lag", "--brokers", tansu.bootstrap(), "--group", "event"])
-        .args(["--topic", "event"])
-        .envs(security(
-            "sasl_ssl",
-            "SCRAM-SHA-512",
-            "lab",
-            "secret-Pa55",
-            &pki.ca,
-        ))
-        .output()
-        .unwrap();
+    let out = lab_lag(
+        tansu.bootstrap(),
+        "event",
+        "event",
+        &security("sasl_ssl", "SCRAM-SHA-512", "lab", "secret-Pa55", &pki.ca),
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let last = stderr.lines().last().unwrap_or_default();
