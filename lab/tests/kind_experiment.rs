@@ -42,6 +42,35 @@ fn dry_run_prints_every_step_with_the_pinned_versions() {
     ] {
         assert!(text.contains(&expected), "{expected:?} not in:\n{text}");
     }
+    // The overlay it writes runs the images it pushed: rendered as `kubectl apply -k` would.
+    let overlay = text
+        .split("+ tee .tools/kind-overlay/kustomization.yaml <<EOF\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\nEOF\n").next())
+        .expect("the overlay is printed");
+    let dir = repo().join(".tools/kind-overlay");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("kustomization.yaml"), overlay).unwrap();
+    let rendered = Command::new("kubectl")
+        .args(["kustomize", ".tools/kind-overlay"])
+        .current_dir(repo())
+        .output()
+        .expect("kubectl (for kustomize) is installed");
+    let rendered = String::from_utf8_lossy(&rendered.stdout);
+    let mut images: Vec<&str> = rendered
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("image: "))
+        .collect();
+    images.sort();
+    assert_eq!(
+        images,
+        [
+            "localhost:5001/kafka-consumer:0.1.0",
+            "localhost:5001/kafka-producer-callback:0.1.0"
+        ],
+        "{overlay}"
+    );
+
     let phases: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("== phase "))
