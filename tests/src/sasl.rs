@@ -99,7 +99,6 @@ where
         let (api_key, api_version, correlation_id) =
             (request.i16()?, request.i16()?, request.i32()?);
         request.string()?; // client_id
-        let mut response = correlation_id.to_be_bytes().to_vec();
         match (api_key, &mut session) {
             (API_VERSIONS, None) => {
                 write_frame(broker, &frame).await?;
@@ -107,53 +106,42 @@ where
                 write_frame(client, &versions).await?;
             }
             (SASL_HANDSHAKE, None) if api_version == 1 => {
-                let wanted = request.string()?.unwrap_or_default();
-                let known = Session::start(&wanted);
-                let error = if known.is_some() {
+                let started = Session::start(&request.string()?.unwrap_or_default());
+                let error = if started.is_some() {
                     0
                 } else {
                     UNSUPPORTED_SASL_MECHANISM
                 };
-                response.extend(error.to_be_bytes());
-                response.extend((MECHANISMS.len() as i32).to_be_bytes());
-                for mechanism in MECHANISMS {
-                    put_string(&mut response, Some(mechanism));
-                }
-                write_frame(client, &response).await?;
-                match known {
+                write_frame(client, &handshake_response(correlation_id, error)).await?;
+                match started {
                     Some(started) => session = Some(started),
                     None => return Ok(false),
                 }
             }
             (SASL_AUTHENTICATE, Some(session)) if api_version <= 1 => {
-                let token = request.bytes()?;
-                let outcome = session.step(token, users);
-                let (error, message, token) = match &outcome {
-                    Ok(Step::Continue(token)) => (0, None, token.as_slice()),
+                let outcome = session.step(request.bytes()?, users);
+                let answer = |error, message: Option<String>, token: &[u8]| {
+                    authenticate_response(correlation_id, api_version, error, message, token)
+                };
+                let response = match &outcome {
+                    Ok(Step::Continue(token)) => answer(0, None, token),
                     Ok(Step::LoggedIn { user, token }) => {
                         let login = format!("{user}/{}", session.mechanism());
                         users.logins.lock().unwrap().push(login);
-                        (0, None, token.as_slice())
+                        answer(0, None, token)
                     }
                     // apache/kafka SaslServerAuthenticator.handleSaslToken: the client only
                     // hears this, never why (it could tell whether the user exists).
-                    Err(_) => (
+                    Err(_) => answer(
                         SASL_AUTHENTICATION_FAILED,
                         Some(format!(
                             "Authentication failed during authentication due to invalid \
                              credentials with SASL mechanism {}",
                             session.mechanism()
                         )),
-                        &[][..],
+                        &[],
                     ),
                 };
-                response.extend(error.to_be_bytes());
-                put_string(&mut response, message.as_deref());
-                response.extend((token.len() as i32).to_be_bytes());
-                response.extend(token);
-                if api_version >= 1 {
-                    response.extend(0i64.to_be_bytes()); // session_lifetime_ms: no re-authentication
-                }
                 write_frame(client, &response).await?;
                 match outcome {
                     Ok(Step::Continue(_)) => {}
@@ -167,6 +155,37 @@ where
             _ => return Ok(false),
         }
     }
+}
+
+/// A SaslHandshake v1 response: the error, then every mechanism the front takes.
+fn handshake_response(correlation_id: i32, error: i16) -> Vec<u8> {
+    let mut response = correlation_id.to_be_bytes().to_vec();
+    response.extend(error.to_be_bytes());
+    response.extend((MECHANISMS.len() as i32).to_be_bytes());
+    for mechanism in MECHANISMS {
+        put_string(&mut response, Some(mechanism));
+    }
+    response
+}
+
+/// A SaslAuthenticate v0 or v1 response (v1 adds the session lifetime: 0, no
+/// re-authentication).
+fn authenticate_response(
+    correlation_id: i32,
+    api_version: i16,
+    error: i16,
+    message: Option<String>,
+    token: &[u8],
+) -> Vec<u8> {
+    let mut response = correlation_id.to_be_bytes().to_vec();
+    response.extend(error.to_be_bytes());
+    put_string(&mut response, message.as_deref());
+    response.extend((token.len() as i32).to_be_bytes());
+    response.extend(token);
+    if api_version >= 1 {
+        response.extend(0i64.to_be_bytes());
+    }
+    response
 }
 
 /// One connection's mechanism and where its exchange stands.

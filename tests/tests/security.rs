@@ -69,7 +69,7 @@ fn security(
     ]
 }
 
-/// Tansu behind the TLS front, requiring SASL when `authentication`.
+/// Tansu behind the front with TLS; Tansu itself requires SASL when `authentication`.
 fn tls_tansu(pki: &Pki, authentication: bool) -> Tansu {
     let client = vec![
         ("security.protocol".to_owned(), "ssl".to_owned()),
