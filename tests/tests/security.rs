@@ -98,6 +98,46 @@ fn not_ready_naming(app: &App, needle: &str) -> String {
     )
 }
 
+/// Starts a producer (an event every 50 ms) and a consumer on `topic` with these settings
+/// added, and waits until 20 events went through: both ready, no delivery failed.
+fn events_flow(
+    tansu: &Tansu,
+    topic: &str,
+    group: &str,
+    mut producer_env: Vec<(&'static str, String)>,
+    mut consumer_env: Vec<(&'static str, String)>,
+    how: &str,
+) -> (App, App) {
+    producer_env.extend([
+        ("kafka.brokers.host", tansu.bootstrap().to_owned()),
+        ("kafka.topic", topic.to_owned()),
+        ("kafka.time.period", "50".into()),
+    ]);
+    consumer_env.extend([
+        ("kafka.brokers", tansu.bootstrap().to_owned()),
+        ("kafka.topics", topic.to_owned()),
+        ("kafka.groupId", group.to_owned()),
+        ("kafka.session.timeout", "6000".into()),
+    ]);
+    let producer = App::start(Binary::Producer, "producer", &producer_env);
+    let consumer = App::start(Binary::Consumer, "consumer", &consumer_env);
+    let consumed = wait_for(
+        &format!("20 events consumed {how}"),
+        Duration::from_secs(60),
+        || {
+            let (_, stats) = consumer.get("/stats");
+            let n = stats["consumed"].as_u64().unwrap_or(0);
+            (n >= 20).then_some(n)
+        },
+    );
+    let (_, sent) = producer.get("/stats");
+    assert!(sent["delivered"].as_u64().unwrap() >= consumed, "{sent}");
+    assert_eq!(sent["failed"].as_u64(), Some(0), "{sent}");
+    assert_eq!(producer.get("/health/ready").0, 200);
+    assert_eq!(consumer.get("/health/ready").0, 200);
+    (producer, consumer)
+}
+
 /// `lab lag` once against `brokers`, with the security settings in `env`.
 fn lab_lag(brokers: &str, group: &str, topic: &str, env: &[(&str, String)]) -> Output {
     Command::new(harness::app::binary_dir().join("lab"))
@@ -152,36 +192,9 @@ fn producer_consumer_and_lab_lag_work_over_tls() {
     };
 
     let mut producer_env = tls("SSL");
-    producer_env.extend([
-        ("kafka.brokers.host", tansu.bootstrap().to_owned()),
-        ("kafka.topic", topic.clone()),
-        ("kafka.time.period", "50".into()),
-        ("KAFKA_EXTRA_batch.num.messages", "1".into()),
-    ]);
-    let producer = App::start(Binary::Producer, "producer", &producer_env);
-    let mut consumer_env = tls("ssl");
-    consumer_env.extend([
-        ("kafka.brokers", tansu.bootstrap().to_owned()),
-        ("kafka.topics", topic.clone()),
-        ("kafka.groupId", group.clone()),
-        ("kafka.session.timeout", "6000".into()),
-    ]);
-    let consumer = App::start(Binary::Consumer, "consumer", &consumer_env);
-
-    let consumed = wait_for(
-        "20 events consumed over TLS",
-        Duration::from_secs(60),
-        || {
-            let (_, stats) = consumer.get("/stats");
-            let n = stats["consumed"].as_u64().unwrap_or(0);
-            (n >= 20).then_some(n)
-        },
-    );
-    let (_, sent) = producer.get("/stats");
-    assert!(sent["delivered"].as_u64().unwrap() >= consumed, "{sent}");
-    assert_eq!(sent["failed"].as_u64(), Some(0), "{sent}");
-    assert_eq!(producer.get("/health/ready").0, 200);
-    assert_eq!(consumer.get("/health/ready").0, 200);
+    producer_env.push(("KAFKA_EXTRA_batch.num.messages", "1".into()));
+    let (producer, consumer) =
+        events_flow(&tansu, &topic, &group, producer_env, tls("ssl"), "over TLS");
     for app in [&producer, &consumer] {
         assert!(
             all_output(app).contains("security.protocol=ssl"),
@@ -249,34 +262,14 @@ fn plain_and_scram_logins_carry_the_experiment_and_a_wrong_password_names_the_se
     let group = unique("group");
 
     // Each app with its own user and mechanism, over TLS.
-    let mut env = security("SASL_SSL", "SCRAM-SHA-512", "producer", "p-Pa55", &pki.ca);
-    env.extend([
-        ("kafka.brokers.host", tansu.bootstrap().to_owned()),
-        ("kafka.topic", topic.clone()),
-        ("kafka.time.period", "50".into()),
-    ]);
-    let producer = App::start(Binary::Producer, "producer", &env);
-    let mut env = security("sasl_ssl", "SCRAM-SHA-256", "consumer", "c-Pa55", &pki.ca);
-    env.extend([
-        ("kafka.brokers", tansu.bootstrap().to_owned()),
-        ("kafka.topics", topic.clone()),
-        ("kafka.groupId", group.clone()),
-        ("kafka.session.timeout", "6000".into()),
-    ]);
-    let consumer = App::start(Binary::Consumer, "consumer", &env);
-    let consumed = wait_for(
-        "20 events consumed after SCRAM logins",
-        Duration::from_secs(60),
-        || {
-            let (_, stats) = consumer.get("/stats");
-            let n = stats["consumed"].as_u64().unwrap_or(0);
-            (n >= 20).then_some(n)
-        },
+    let (producer, consumer) = events_flow(
+        &tansu,
+        &topic,
+        &group,
+        security("SASL_SSL", "SCRAM-SHA-512", "producer", "p-Pa55", &pki.ca),
+        security("sasl_ssl", "SCRAM-SHA-256", "consumer", "c-Pa55", &pki.ca),
+        "after SCRAM logins",
     );
-    let (_, sent) = producer.get("/stats");
-    assert!(sent["delivered"].as_u64().unwrap() >= consumed, "{sent}");
-    assert_eq!(producer.get("/health/ready").0, 200);
-    assert_eq!(consumer.get("/health/ready").0, 200);
     let lab = security("sasl_ssl", "PLAIN", "lab", "l-Pa55", &pki.ca);
     let reading = wait_for(
         "lab lag to see commits after a PLAIN login",
