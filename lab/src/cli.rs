@@ -120,7 +120,9 @@ pub enum Command {
     /// KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
     /// KAFKA_SASL_PASSWORD, KAFKA_SSL_CA_LOCATION (or their dotted names).
     Lag {
-        /// Bootstrap brokers, host:port (a `kubectl port-forward` works).
+        /// Bootstrap brokers, host:port. On Kubernetes, run it inside the cluster
+        /// (scripts/cluster-lag): Strimzi's brokers advertise in-cluster pod names, which
+        /// a laptop cannot resolve, so a `kubectl port-forward` does not work.
         #[arg(long)]
         brokers: String,
         /// The consumer group.

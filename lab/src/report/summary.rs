@@ -50,6 +50,14 @@ pub fn markdown(
         "\"Observed\" is the replica count held longest over the second half of the phase \
          (time-weighted; the first half is the transition), with the range seen in that half.\n"
     );
+    if timeline.unread_cells > 0 {
+        let _ = writeln!(
+            out,
+            "**Gaps**: {} cell(s) of {} rows were empty in the recording (the recorder could not read them); each took the value of the row before.\n",
+            timeline.unread_cells,
+            timeline.samples.len()
+        );
+    }
     if timeline.interrupted {
         let _ = writeln!(out, "**Interrupted**: the run was stopped before its end; phases not reached show no result.\n");
     }

@@ -63,6 +63,56 @@ pub struct Timeline {
     pub mode: &'static str,
     /// Set when a replay was stopped before its end.
     pub interrupted: bool,
+    /// Cells a recorder left empty because it could not read them (a failed `kubectl`
+    /// call on a cluster); each took the value of the row before it.
+    pub unread_cells: usize,
+}
+
+/// A row of `timeline.csv` as a recorder on a cluster writes it: a measurement it could
+/// not read is an empty cell.
+#[derive(Debug, Deserialize)]
+struct RecordedRow {
+    #[serde(rename = "t_s")]
+    t: f64,
+    phase: usize,
+    phase_name: String,
+    period_ms: u64,
+    produced_per_s: Option<f64>,
+    total_lag: Option<i64>,
+    metric: Option<i64>,
+    active: Option<bool>,
+    hpa_desired: Option<u32>,
+    replicas: Option<u32>,
+    running: Option<u32>,
+}
+
+impl RecordedRow {
+    /// The sample, with each empty cell taken from `previous` (zero before the first row);
+    /// also how many cells were empty.
+    fn fill(self, previous: Option<&Sample>) -> (Sample, usize) {
+        fn cell<T: Copy + Default>(cell: Option<T>, before: Option<T>, empty: &mut usize) -> T {
+            cell.unwrap_or_else(|| {
+                *empty += 1;
+                before.unwrap_or_default()
+            })
+        }
+        let mut empty = 0;
+        let e = &mut empty;
+        let sample = Sample {
+            produced_per_s: cell(self.produced_per_s, previous.map(|p| p.produced_per_s), e),
+            total_lag: cell(self.total_lag, previous.map(|p| p.total_lag), e),
+            metric: cell(self.metric, previous.map(|p| p.metric), e),
+            active: cell(self.active, previous.map(|p| p.active), e),
+            hpa_desired: cell(self.hpa_desired, previous.map(|p| p.hpa_desired), e),
+            replicas: cell(self.replicas, previous.map(|p| p.replicas), e),
+            running: cell(self.running, previous.map(|p| p.running), e),
+            t: self.t,
+            phase: self.phase,
+            phase_name: self.phase_name,
+            period_ms: self.period_ms,
+        };
+        (sample, empty)
+    }
 }
 
 /// One row of `decisions.csv`.
@@ -94,6 +144,7 @@ impl Timeline {
             decisions: Vec::new(),
             mode,
             interrupted: false,
+            unread_cells: 0,
         }
     }
 
@@ -185,16 +236,21 @@ impl Timeline {
 
     /// Reads `timeline.csv` (and `decisions.csv` beside it, if there is one). Phases come
     /// from `scenario` when given (names must match), else from the file itself: each
-    /// phase lasts from its first sample to the next phase's, nothing published.
+    /// phase lasts from its first sample to the next phase's, nothing published. An empty
+    /// measurement cell (a recorder that could not read the cluster) takes the value of
+    /// the row before, and is counted.
     pub fn read(path: &Path, scenario: Option<Scenario>) -> anyhow::Result<Self> {
         let shown = path.display();
         let mut reader = csv::Reader::from_path(path)
             .map_err(|e| anyhow::anyhow!("cannot read {shown}: {e}"))?;
-        let samples: Vec<Sample> = reader
-            .deserialize()
-            .enumerate()
-            .map(|(i, row)| row.map_err(|e| anyhow::anyhow!("{shown}: row {}: {e}", i + 2)))
-            .collect::<anyhow::Result<_>>()?;
+        let mut samples: Vec<Sample> = Vec::new();
+        let mut unread_cells = 0;
+        for (i, row) in reader.deserialize::<RecordedRow>().enumerate() {
+            let row = row.map_err(|e| anyhow::anyhow!("{shown}: row {}: {e}", i + 2))?;
+            let (sample, empty) = row.fill(samples.last());
+            unread_cells += empty;
+            samples.push(sample);
+        }
         anyhow::ensure!(!samples.is_empty(), "{shown}: no samples");
         for pair in samples.windows(2) {
             anyhow::ensure!(
@@ -225,6 +281,7 @@ impl Timeline {
         };
         let mut timeline = Timeline::new(scenario, "report");
         timeline.samples = samples;
+        timeline.unread_cells = unread_cells;
         let decisions = path.with_file_name("decisions.csv");
         if decisions.exists() {
             timeline.decisions = read_decisions(&decisions)?;
@@ -377,6 +434,40 @@ mod tests {
             ),
             (3, 3, 4, 3, 80)
         );
+    }
+
+    #[test]
+    fn empty_cells_of_a_recording_take_the_row_before_and_are_counted() {
+        let dir = std::env::temp_dir().join(format!("timeline-gaps-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("timeline.csv");
+        std::fs::write(
+            &path,
+            "t_s,phase,phase_name,period_ms,produced_per_s,total_lag,metric,active,hpa_desired,replicas,running\n\
+             0,0,period 1000 ms,1000,,3,,true,1,1,1\n\
+             1,0,period 1000 ms,1000,1.00,4,4,true,1,2,1\n\
+             2,0,period 1000 ms,1000,1.00,,,,,,\n",
+        )
+        .unwrap();
+        let timeline = Timeline::read(&path, None).unwrap();
+        let row = |i: usize| {
+            let s = &timeline.samples[i];
+            (
+                s.produced_per_s,
+                s.total_lag,
+                s.metric,
+                s.active,
+                s.replicas,
+            )
+        };
+        assert_eq!(
+            row(0),
+            (0.0, 3, 0, true, 1),
+            "nothing before the first row: zero"
+        );
+        assert_eq!(row(2), (1.0, 4, 4, true, 2), "carried from row 1");
+        assert_eq!(timeline.unread_cells, 2 + 6);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
