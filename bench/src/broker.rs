@@ -2,9 +2,9 @@
 //! (a child process). Every client of one run, the project's and the references', talks
 //! to the same broker.
 
+use anyhow::Context as _;
 use std::fmt;
 
-use anyhow::anyhow;
 use harness::{MockBroker, Tansu};
 
 /// Which broker(s) to measure on.
@@ -52,9 +52,9 @@ pub enum Broker {
 impl Broker {
     pub fn start(kind: BrokerKind) -> anyhow::Result<Broker> {
         Ok(match kind {
-            BrokerKind::Mock => Broker::Mock(
-                MockBroker::start().map_err(|e| anyhow!("cannot start the mock cluster: {e}"))?,
-            ),
+            BrokerKind::Mock => {
+                Broker::Mock(MockBroker::start().context("cannot start the mock cluster")?)
+            }
             BrokerKind::Tansu => Broker::Tansu(Tansu::start()),
         })
     }
@@ -77,7 +77,7 @@ impl Broker {
         match self {
             Broker::Mock(mock) => mock
                 .create_topic(name, partitions)
-                .map_err(|e| anyhow!("cannot create topic {name}: {e}")),
+                .with_context(|| format!("cannot create topic {name}")),
             Broker::Tansu(tansu) => {
                 tansu.create_topic(name, partitions);
                 Ok(())

@@ -1,5 +1,6 @@
 //! Tables of figures, printed as aligned text and written as Markdown.
 
+use anyhow::Context as _;
 use std::fmt::Write as _;
 
 /// One table of figures: a title, a header row, rows, and notes saying how to read it.
@@ -123,8 +124,7 @@ pub fn publish(results: &crate::Results, options: &crate::Options) -> anyhow::Re
         for table in &tables {
             md.push_str(&table.markdown());
         }
-        std::fs::write(path, md)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(path, md).with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("bench: wrote {}", path.display());
     }
     Ok(())

@@ -10,10 +10,17 @@ use std::sync::mpsc;
 
 use rdkafka::mocking::MockCluster;
 
+/// What the mock cluster (or its thread) answered instead of doing what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BrokerError(String);
+
+type Reply = mpsc::Sender<Result<(), BrokerError>>;
+
 enum Request {
-    CreateTopic(String, i32, mpsc::Sender<Result<(), String>>),
-    BrokerDown(mpsc::Sender<Result<(), String>>),
-    BrokerUp(mpsc::Sender<Result<(), String>>),
+    CreateTopic(String, i32, Reply),
+    BrokerDown(Reply),
+    BrokerUp(Reply),
 }
 
 /// librdkafka's mock cluster (one broker), owned by a dedicated thread. Dropping the
@@ -24,7 +31,7 @@ pub struct MockBroker {
 }
 
 impl MockBroker {
-    pub fn start() -> Result<Self, String> {
+    pub fn start() -> Result<Self, BrokerError> {
         let (commands, inbox) = mpsc::channel::<Request>();
         let (ready_tx, ready_rx) = mpsc::channel();
         std::thread::Builder::new()
@@ -33,7 +40,7 @@ impl MockBroker {
                 let cluster = match MockCluster::new(1) {
                     Ok(cluster) => cluster,
                     Err(err) => {
-                        let _ = ready_tx.send(Err(err.to_string()));
+                        let _ = ready_tx.send(Err(BrokerError(err.to_string())));
                         return;
                     }
                 };
@@ -45,22 +52,27 @@ impl MockBroker {
                             let _ = reply.send(
                                 cluster
                                     .create_topic(&name, partitions, 1)
-                                    .map_err(|e| e.to_string()),
+                                    .map_err(|e| BrokerError(e.to_string())),
                             );
                         }
                         Request::BrokerDown(reply) => {
-                            let _ = reply.send(cluster.broker_down(1).map_err(|e| e.to_string()));
+                            let _ = reply.send(
+                                cluster
+                                    .broker_down(1)
+                                    .map_err(|e| BrokerError(e.to_string())),
+                            );
                         }
                         Request::BrokerUp(reply) => {
-                            let _ = reply.send(cluster.broker_up(1).map_err(|e| e.to_string()));
+                            let _ = reply
+                                .send(cluster.broker_up(1).map_err(|e| BrokerError(e.to_string())));
                         }
                     }
                 }
             })
-            .map_err(|e| format!("cannot start the mock broker thread: {e}"))?;
+            .map_err(|e| BrokerError(format!("cannot start the mock broker thread: {e}")))?;
         let bootstrap = ready_rx
             .recv()
-            .map_err(|_| "the mock broker thread died".to_owned())??;
+            .map_err(|_| BrokerError("the mock broker thread died".into()))??;
         Ok(Self {
             bootstrap,
             commands,
@@ -71,28 +83,25 @@ impl MockBroker {
         &self.bootstrap
     }
 
-    fn ask(
-        &self,
-        make: impl FnOnce(mpsc::Sender<Result<(), String>>) -> Request,
-    ) -> Result<(), String> {
+    fn ask(&self, make: impl FnOnce(Reply) -> Request) -> Result<(), BrokerError> {
         let (tx, rx) = mpsc::channel();
         self.commands
             .send(make(tx))
-            .map_err(|_| "the mock broker is gone".to_owned())?;
+            .map_err(|_| BrokerError("the mock broker is gone".into()))?;
         rx.recv()
-            .map_err(|_| "the mock broker is gone".to_owned())?
+            .map_err(|_| BrokerError("the mock broker is gone".into()))?
     }
 
-    pub fn create_topic(&self, name: &str, partitions: i32) -> Result<(), String> {
+    pub fn create_topic(&self, name: &str, partitions: i32) -> Result<(), BrokerError> {
         self.ask(|tx| Request::CreateTopic(name.to_owned(), partitions, tx))
     }
 
     /// Takes the broker away: connections are closed and refused until [`Self::broker_up`].
-    pub fn broker_down(&self) -> Result<(), String> {
+    pub fn broker_down(&self) -> Result<(), BrokerError> {
         self.ask(Request::BrokerDown)
     }
 
-    pub fn broker_up(&self) -> Result<(), String> {
+    pub fn broker_up(&self) -> Result<(), BrokerError> {
         self.ask(Request::BrokerUp)
     }
 }

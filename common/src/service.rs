@@ -5,6 +5,7 @@
 //! Exit codes: 0 after a clean drain, 2 for invalid configuration (one line on stderr
 //! naming the key and value), 1 for any other failure, 130 after a second signal.
 
+use anyhow::Context as _;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -123,7 +124,7 @@ pub fn main<S: Service>() -> ExitCode {
         let address = S::http(&config).socket_addr();
         let listener = TcpListener::bind(address)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+            .with_context(|| format!("cannot listen on {address}"))?;
         tracing::info!(address = %listener.local_addr()?, "listening");
         S::run(config, listener, shutdown).await
     });

@@ -5,17 +5,23 @@
 //! - [`run`]: the one run loop; [`simulate`] drives it with a model of the workload,
 //!   [`replay`] with the real producer and consumers on a broker.
 //! - [`scenario`]: the phases of a run and the consumer's settings.
-//! - [`report`]: timeline, decisions, chart and summary of a run.
-//! - [`plan`] and [`lag`]: a recorded trace through the emulator; a live group's lag.
+//! - [`timeline`]: what a run records (a sample a second, every decision), as CSV;
+//!   [`accounting`]: every event of a replay, produced, processed, lost or twice.
+//! - [`report`]: chart and summary of a timeline.
+//! - [`offsets`]: a group's end and committed offsets, read from a broker as KEDA does.
+//! - [`plan`] and [`lag_table`]: a recorded trace through the emulator; a live group's
+//!   lag and what KEDA and the HPA make of it.
 //! - [`manifests`]: `check-manifests`, what a cluster enforces that validators miss.
 //! - [`pins`]: the versions followed (k8s/versions.env).
 
+pub mod accounting;
 pub mod cli;
 pub mod commands;
 pub mod emulator;
 pub mod keda;
-pub mod lag;
+pub mod lag_table;
 pub mod manifests;
+pub mod offsets;
 pub mod pins;
 pub mod plan;
 pub mod replay;
@@ -24,3 +30,4 @@ pub mod run;
 pub mod scenario;
 pub mod simulate;
 pub mod telemetry;
+pub mod timeline;

@@ -3,71 +3,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use lab::cli::{Cli, Command};
-use lab::commands;
+use lab::cli::Cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Simulate {
-            scenario,
-            out,
-            seed,
-            seeds,
-        } => commands::simulate(&scenario, out, seed, seeds),
-        Command::Plan {
-            scaled_object,
-            trace,
-            replicas,
-            until,
-        } => commands::plan(&scaled_object, &trace, replicas, until),
-        Command::Replay {
-            scenario,
-            brokers,
-            speed,
-            out,
-        } => commands::replay(&scenario, brokers, speed, out),
-        Command::Report {
-            timeline,
-            scenario,
-            scaled_object,
-            out,
-        } => commands::report(&timeline, scenario.as_deref(), scaled_object, out),
-        Command::CheckManifests {
-            files,
-            dockerfile,
-            keda_namespace,
-            strimzi,
-            origin_base,
-            rules,
-        } => commands::check_manifests(commands::CheckArgs {
-            files,
-            dockerfile,
-            keda_namespace,
-            strimzi,
-            origin_base,
-            rules,
-        }),
-        Command::Lag {
-            brokers,
-            group,
-            topic,
-            scaled_object,
-            replicas,
-            watch,
-            record,
-            format,
-        } => commands::lag(commands::LagArgs {
-            brokers,
-            group,
-            topic,
-            scaled_object,
-            replicas,
-            watch,
-            record,
-            format,
-        }),
-    };
+    let result = Cli::parse().command.run();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

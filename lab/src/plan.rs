@@ -9,6 +9,7 @@
 //! first on ties, up to the last sample's t (or `--until`). Output: one JSON line per
 //! evaluation.
 
+use anyhow::Context as _;
 use std::io::Write;
 use std::path::Path;
 
@@ -70,9 +71,9 @@ impl TraceSample {
 
 /// Reads and checks a trace file.
 pub fn read_trace(path: &Path) -> anyhow::Result<Vec<TraceSample>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    parse_trace(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse_trace(&text).with_context(|| format!("{}", path.display()))
 }
 
 pub fn parse_trace(text: &str) -> anyhow::Result<Vec<TraceSample>> {
@@ -84,7 +85,7 @@ pub fn parse_trace(text: &str) -> anyhow::Result<Vec<TraceSample>> {
     {
         let n = i + 1;
         let sample: TraceSample =
-            serde_json::from_str(line).map_err(|e| anyhow::anyhow!("line {n}: {e}"))?;
+            serde_json::from_str(line).with_context(|| format!("line {n}"))?;
         anyhow::ensure!(
             sample.t.is_finite() && sample.t >= 0.0,
             "line {n}: t must be a number >= 0"
@@ -147,7 +148,7 @@ pub fn run(
             let line = json!({
                 "t": t, "by": d.by, "metric": d.metric, "active": d.active,
                 "from": d.from, "desired": d.desired, "replicas": d.replicas,
-                "why": crate::report::timeline::why_label(d.why),
+                "why": crate::timeline::why_label(d.why),
             });
             writeln!(out, "{line}")?;
         }

@@ -8,8 +8,8 @@
 //! evaluation, a phase change or the end.
 
 use crate::emulator::{Autoscaler, Controller, Decision, Millis, ScalingSpec, Start};
-use crate::report::timeline::{Sample, Timeline};
 use crate::scenario::Scenario;
+use crate::timeline::{Sample, Timeline};
 
 /// Scenario time between two samples, ms.
 pub const SAMPLE_MS: Millis = 1000;

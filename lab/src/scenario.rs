@@ -1,6 +1,7 @@
 //! Scenarios: what the producer does phase by phase, how the consumer behaves, and which
 //! ScaledObject scales it. Built in: `published` and `original`; or a TOML/YAML file.
 
+use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -110,11 +111,10 @@ impl Scenario {
             )
         })?;
         let scenario = match path.extension().and_then(|e| e.to_str()) {
-            Some("toml") => {
-                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+            Some("toml") => toml::from_str(&text).with_context(|| format!("{}", path.display()))?,
+            Some("yaml" | "yml") => {
+                serde_yaml_ng::from_str(&text).with_context(|| format!("{}", path.display()))?
             }
-            Some("yaml" | "yml") => serde_yaml_ng::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
             _ => anyhow::bail!(
                 "{}: a scenario file ends in .toml, .yaml or .yml",
                 path.display()
@@ -264,7 +264,7 @@ const TOPIC_MANIFEST: &str = include_str!("../../k8s/kafka/topic.yaml");
 /// `spec.partitions` of a KafkaTopic manifest (`shown` names it in errors).
 pub fn manifest_partitions(text: &str, shown: &str) -> anyhow::Result<u32> {
     let doc: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(text).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+        serde_yaml_ng::from_str(text).with_context(|| format!("{shown}"))?;
     let partitions = doc
         .get("spec")
         .and_then(|s| s.get("partitions"))

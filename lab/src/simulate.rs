@@ -26,9 +26,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::emulator::{Millis, Offsets, ScalingSpec};
-use crate::report::timeline::Timeline;
 use crate::run::{self, World, WARMUP_MS};
 use crate::scenario::{ConsumerModel, Scenario};
+use crate::timeline::Timeline;
 
 /// Virtual time step, ms.
 const STEP: Millis = 10;

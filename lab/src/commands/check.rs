@@ -3,14 +3,33 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
+use clap::Args;
+
 use crate::manifests::{self, Context};
 
+/// Check the manifests: KEDA's rules, strict custom resources, and what a cluster enforces that schema validators miss.
+#[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// YAML files (for example the output of `kubectl kustomize k8s`).
+    #[arg(required_unless_present = "rules")]
     pub files: Vec<PathBuf>,
+    /// The Dockerfile whose targets the images must match.
+    #[arg(long, default_value = "Dockerfile")]
     pub dockerfile: PathBuf,
+    /// The namespace keda-operator runs in (it resolves trigger hosts from there).
+    #[arg(long, default_value = "keda")]
     pub keda_namespace: String,
+    /// The Strimzi release whose supported Kafka versions apply (default: the pinned one).
+    #[arg(long)]
     pub strimzi: Option<String>,
+    /// Directory of the kustomization that rendered FILES with
+    /// `buildMetadata: [originAnnotations]` (origin paths are relative to it; default:
+    /// each file's directory).
+    #[arg(long)]
     pub origin_base: Option<PathBuf>,
+    /// Print every rule with its upstream source and exit.
+    #[arg(long)]
     pub rules: bool,
 }
 
@@ -22,7 +41,7 @@ pub fn check_manifests(args: CheckArgs) -> anyhow::Result<()> {
     let mut documents = Vec::new();
     for file in &args.files {
         let text = std::fs::read_to_string(file)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            .with_context(|| format!("cannot read {}", file.display()))?;
         let origin_base = args
             .origin_base
             .clone()

@@ -4,20 +4,54 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+
 use super::{load_spec, with_warnings};
-use crate::cli::LagFormat;
 use crate::plan::TraceSample;
 
-/// Where `lab lag` reads and what it does with each reading.
+/// Show a group's lag per partition and what KEDA would decide from it.
+///
+/// TLS and SASL come from the environment, as for the producer and the consumer:
+/// KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
+/// KAFKA_SASL_PASSWORD, KAFKA_SSL_CA_LOCATION (or their dotted names).
+#[derive(Debug, Args)]
 pub struct LagArgs {
+    /// Bootstrap brokers, host:port. On Kubernetes, run it inside the cluster
+    /// (scripts/cluster-lag): Strimzi's brokers advertise in-cluster pod names, which
+    /// a laptop cannot resolve, so a `kubectl port-forward` does not work.
+    #[arg(long)]
     pub brokers: String,
+    /// The consumer group.
+    #[arg(long)]
     pub group: String,
+    /// The topic it reads.
+    #[arg(long)]
     pub topic: String,
+    /// The ScaledObject whose trigger settings to apply (default: the repository's, compiled in).
+    #[arg(long)]
     pub scaled_object: Option<PathBuf>,
+    /// The workload's replica count now (for the HPA's tolerance).
+    #[arg(long, default_value_t = 1)]
     pub replicas: u32,
+    /// Repeat every S seconds until Ctrl-C.
+    #[arg(long)]
     pub watch: Option<u64>,
+    /// Also append every reading to FILE as a trace line (the format `lab plan` takes).
+    #[arg(long)]
     pub record: Option<PathBuf>,
+    /// A table for people, or trace lines for `lab plan`.
+    #[arg(long, value_enum, default_value = "table")]
     pub format: LagFormat,
+}
+
+/// How `lab lag` prints each reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LagFormat {
+    /// A table per reading, and what KEDA and the HPA make of it.
+    Table,
+    /// One trace line per reading (the format `lab plan` takes), on stdout.
+    Json,
 }
 
 pub fn lag(args: LagArgs) -> anyhow::Result<()> {
@@ -33,7 +67,7 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
     };
     // TLS and SASL as the producer and consumer read them (`KAFKA_SECURITY_PROTOCOL`, ...).
     let security = common::kafka::Security::from_env(&common::config::Env::from_process())?;
-    let reader = crate::replay::lag::LagReader::connect(
+    let reader = crate::offsets::OffsetReader::connect(
         &args.brokers,
         &security,
         &args.group,
@@ -46,7 +80,7 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
                 .create(true)
                 .append(true)
                 .open(path)
-                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?,
+                .with_context(|| format!("cannot open {}", path.display()))?,
         ),
         None => None,
     };
@@ -66,7 +100,7 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
         match args.format {
             LagFormat::Json => writeln!(stdout, "{line}")?,
             LagFormat::Table => {
-                crate::lag::print(&mut stdout, &spec, &offsets, &mut scaler, args.replicas)?
+                crate::lag_table::print(&mut stdout, &spec, &offsets, &mut scaler, args.replicas)?
             }
         }
         stdout.flush()?;

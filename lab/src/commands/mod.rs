@@ -3,6 +3,7 @@
 
 mod check;
 mod lag;
+mod plan;
 mod replay;
 mod report;
 mod simulate;
@@ -10,15 +11,16 @@ mod simulate;
 use std::path::{Path, PathBuf};
 
 pub use check::{check_manifests, CheckArgs};
-pub use lag::{lag, LagArgs};
-pub use replay::replay;
-pub use report::report;
-pub use simulate::simulate;
+pub use lag::{lag, LagArgs, LagFormat};
+pub use plan::{plan, PlanArgs};
+pub use replay::{replay, ReplayArgs};
+pub use report::{report, ReportArgs};
+pub use simulate::{simulate, SimulateArgs};
 
 use crate::emulator::ScalingSpec;
 use crate::keda::Loaded;
-use crate::report::timeline::Timeline;
 use crate::scenario::Scenario;
+use crate::timeline::Timeline;
 
 /// Prints what KEDA would have ignored and returns the spec.
 fn with_warnings(loaded: Loaded, shown: &str) -> ScalingSpec {
@@ -67,16 +69,4 @@ fn print_table(timeline: &Timeline) {
             None => println!("{:<20} {:>9} {:>9}", phase.name, published, "-"),
         }
     }
-}
-
-pub fn plan(
-    scaled_object: &Path,
-    trace: &Path,
-    replicas: u32,
-    until: Option<f64>,
-) -> anyhow::Result<()> {
-    let spec = load_spec(scaled_object)?;
-    let samples = crate::plan::read_trace(trace)?;
-    let mut stdout = std::io::stdout().lock();
-    crate::plan::run(spec, &samples, replicas, until, &mut stdout)
 }

@@ -3,20 +3,40 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
+use clap::Args;
+
 use super::{out_dir, print_table, scenario_spec};
 use crate::scenario::Scenario;
 
-pub fn replay(
-    scenario: &str,
-    brokers: Option<String>,
-    speed: u64,
-    out: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    let scenario = Scenario::load(scenario)?;
+/// Run the real producer and consumers against a broker, scaled by the emulator.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// published, original, or a scenario file (.toml, .yaml).
+    #[arg(long, default_value = "published")]
+    pub scenario: String,
+    /// Use this broker instead of the embedded one (host:port).
+    #[arg(long)]
+    pub brokers: Option<String>,
+    /// Divide every clock by N for a quick look (rebalances do not speed up).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub speed: u64,
+    /// Where the reports go (default lab-out/<scenario>-replay).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    let ReplayArgs {
+        scenario,
+        brokers,
+        speed,
+        out,
+    } = args;
+    let scenario = Scenario::load(&scenario)?;
     let spec = scenario_spec(&scenario)?;
     let dir = out_dir(out, &scenario, "replay");
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let log = dir.join("replay.log");
     crate::telemetry::to_file(&log)?;
     eprintln!(

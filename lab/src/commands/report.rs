@@ -3,18 +3,39 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{load_spec, print_table, scenario_spec};
-use crate::replay::accounting::Accounting;
-use crate::report::timeline::Timeline;
-use crate::scenario::Scenario;
+use clap::Args;
 
-pub fn report(
-    timeline_path: &Path,
-    scenario: Option<&str>,
-    scaled_object: Option<PathBuf>,
-    out: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    let scenario = scenario.map(Scenario::load).transpose()?;
+use super::{load_spec, print_table, scenario_spec};
+use crate::accounting::Accounting;
+use crate::scenario::Scenario;
+use crate::timeline::Timeline;
+
+/// Render chart and summary from a timeline.csv (a replay's, or one recorded on a cluster).
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The timeline (decisions.csv beside it is read too, if present).
+    pub timeline: PathBuf,
+    /// The scenario whose phases and published counts to compare with (published,
+    /// original, or a file); default: the phases as the timeline names them.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// The ScaledObject the run used (default: the scenario's).
+    #[arg(long)]
+    pub scaled_object: Option<PathBuf>,
+    /// Where chart and summary go (default: beside the timeline).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn report(args: ReportArgs) -> anyhow::Result<()> {
+    let ReportArgs {
+        timeline: timeline_path,
+        scenario,
+        scaled_object,
+        out,
+    } = args;
+    let timeline_path = timeline_path.as_path();
+    let scenario = scenario.as_deref().map(Scenario::load).transpose()?;
     let spec = match (&scaled_object, &scenario) {
         (Some(path), _) => load_spec(path)?,
         (None, Some(s)) => scenario_spec(s)?,

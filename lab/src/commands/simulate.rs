@@ -4,16 +4,36 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::Args;
+
 use super::{out_dir, print_table, scenario_spec};
 use crate::scenario::Scenario;
 
-pub fn simulate(
-    scenario: &str,
-    out: Option<PathBuf>,
-    seed: u64,
-    seeds: Option<u64>,
-) -> anyhow::Result<()> {
-    let scenario = Scenario::load(scenario)?;
+/// Run a scenario in virtual time with a model of the workload (no broker).
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// published, original, or a scenario file (.toml, .yaml).
+    #[arg(long, default_value = "published")]
+    pub scenario: String,
+    /// Where the reports go (default lab-out/<scenario>-simulate).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed of the model's randomness (commit timer phases, producer start).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Also run seeds 1..=N and print how often each phase ends at each count.
+    #[arg(long)]
+    pub seeds: Option<u64>,
+}
+
+pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
+    let SimulateArgs {
+        scenario,
+        out,
+        seed,
+        seeds,
+    } = args;
+    let scenario = Scenario::load(&scenario)?;
     let spec = scenario_spec(&scenario)?;
     let started = Instant::now();
     let timeline = crate::simulate::run(&scenario, &spec, seed)?;

@@ -4,8 +4,8 @@
 use std::io::{IsTerminal, Write};
 
 use crate::emulator::{Controller, Decision};
-use crate::report::timeline::Sample;
 use crate::run::Watch;
+use crate::timeline::Sample;
 
 pub struct LiveView {
     terminal: bool,

@@ -10,11 +10,10 @@
 //! Every event is accounted for: the producer and the consumers write ledgers, and
 //! [`accounting`] compares them with the group's final committed offsets.
 
-pub mod accounting;
-pub mod lag;
 pub mod live;
 pub mod workload;
 
+use anyhow::Context as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,10 +25,10 @@ use rdkafka::ClientConfig;
 use tokio_util::sync::CancellationToken;
 
 use crate::emulator::{Millis, Offsets, ScalingSpec};
-use crate::report::timeline::Timeline;
+use crate::offsets::OffsetReader;
 use crate::run::{self, World, WARMUP_MS};
 use crate::scenario::Scenario;
-use lag::LagReader;
+use crate::timeline::Timeline;
 use live::LiveView;
 use workload::Workload;
 
@@ -51,13 +50,13 @@ pub struct Setup {
 pub struct Outcome {
     pub timeline: Timeline,
     pub notes: Vec<String>,
-    pub accounting: accounting::Accounting,
+    pub accounting: crate::accounting::Accounting,
 }
 
 /// The real workload, the lag reader and the scenario clock.
 struct Replay {
     workload: Workload,
-    reader: Arc<LagReader>,
+    reader: Arc<OffsetReader>,
     speed: u64,
     /// When scenario time 0 was (set when the warm-up ends), as an instant and in Unix
     /// ms (the ledgers' clock).
@@ -136,11 +135,10 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> anyhow::Result<Ou
     let mut notes = Vec::new();
     let (_embedded, brokers, topic, group) = match brokers {
         None => {
-            let broker =
-                MockBroker::start().map_err(|e| anyhow::anyhow!("embedded broker: {e}"))?;
+            let broker = MockBroker::start().context("embedded broker")?;
             broker
                 .create_topic("event", scenario.partitions as i32)
-                .map_err(|e| anyhow::anyhow!("embedded broker: creating topic event: {e}"))?;
+                .context("embedded broker: creating topic event")?;
             let brokers = broker.bootstrap().to_owned();
             notes.push(format!(
                 "broker: the embedded librdkafka mock cluster at {brokers}"
@@ -165,13 +163,13 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> anyhow::Result<Ou
     let reader = {
         let (b, g, t) = (brokers.clone(), group.clone(), topic.clone());
         tokio::task::spawn_blocking(move || {
-            LagReader::connect(&b, &Default::default(), &g, &t, BROKER_TIMEOUT)
+            OffsetReader::connect(&b, &Default::default(), &g, &t, BROKER_TIMEOUT)
         })
         .await??
     };
     std::fs::create_dir_all(&ledger_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", ledger_dir.display()))?;
-    let ledgers = accounting::Ledgers::in_dir(&ledger_dir);
+        .with_context(|| format!("cannot create {}", ledger_dir.display()))?;
+    let ledgers = crate::accounting::Ledgers::in_dir(&ledger_dir);
     ledgers.clear()?;
     let mut replay = Replay {
         workload: Workload::new(

@@ -2,7 +2,7 @@
 //! binaries' library code (`producer::run`, `consumer::run`) as tasks, each replica with
 //! its own Kafka client in the group, each on its own loopback HTTP port. Starting a
 //! replica is a pod starting; stopping one is a SIGTERM (drain, commit, leave). The
-//! producer and every replica write ledgers ([`super::accounting`]).
+//! producer and every replica write ledgers ([`crate::accounting`]).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::accounting::Ledgers;
+use crate::accounting::Ledgers;
 use crate::scenario::ConsumerModel;
 
 const LOOPBACK: HttpSettings = HttpSettings {

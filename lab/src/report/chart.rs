@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::timeline::Timeline;
+use crate::timeline::Timeline;
 
 const WIDTH: f64 = 1000.0;
 const PANEL: f64 = 170.0;

@@ -4,13 +4,13 @@
 
 pub mod chart;
 pub mod summary;
-pub mod timeline;
 
+use anyhow::Context as _;
 use std::path::Path;
 
+use crate::accounting::Accounting;
 use crate::emulator::ScalingSpec;
-use crate::replay::accounting::Accounting;
-use timeline::Timeline;
+use crate::timeline::Timeline;
 
 /// Writes every report of `timeline` into `dir` (created if needed).
 pub fn write_all(
@@ -20,8 +20,7 @@ pub fn write_all(
     notes: &[String],
     dir: &Path,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     timeline.write_csv(&dir.join("timeline.csv"))?;
     if !timeline.decisions.is_empty() {
         timeline.write_decisions_csv(&dir.join("decisions.csv"))?;
@@ -40,8 +39,7 @@ pub fn write_renderings(
     notes: &[String],
     dir: &Path,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     chart::write(timeline, dir)?;
     std::fs::write(
         dir.join("summary.md"),

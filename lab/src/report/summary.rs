@@ -4,10 +4,10 @@
 
 use std::fmt::Write as _;
 
+use crate::accounting::Accounting;
 use crate::emulator::{Controller, Decision, HpaReason, KedaAction, ScalingSpec, Why};
-use crate::replay::accounting::Accounting;
 
-use super::timeline::Timeline;
+use crate::timeline::Timeline;
 
 /// The whole summary as Markdown.
 pub fn markdown(
@@ -133,7 +133,7 @@ fn explain(timeline: &Timeline, spec: &ScalingSpec, phase: usize) -> String {
         .phase_samples(phase)
         .filter(|s| s.t >= half)
         .collect();
-    let mean = |f: &dyn Fn(&super::timeline::Sample) -> f64| {
+    let mean = |f: &dyn Fn(&crate::timeline::Sample) -> f64| {
         settled.iter().map(|s| f(s)).sum::<f64>() / settled.len().max(1) as f64
     };
     let lag = mean(&|s| s.total_lag as f64);

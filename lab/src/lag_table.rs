@@ -1,5 +1,5 @@
-//! `lab lag`: a group's lag per partition and what KEDA and the HPA would make of it. All
-//! arithmetic is the emulator's ([`crate::emulator`]): the scaler's reading and the HPA's
+//! The table `lab lag` prints: a group's lag per partition and what KEDA and the HPA
+//! would make of it. All arithmetic is the emulator's ([`crate::emulator`]): the scaler's reading and the HPA's
 //! proposal, never a second formula here.
 
 use std::io::Write;

@@ -47,14 +47,14 @@ fn security_problem(consumer: &BaseConsumer<LagContext>) -> Option<String> {
 
 /// A client that reads offsets for one group and topic. Its calls block: use it from a
 /// blocking thread.
-pub struct LagReader {
+pub struct OffsetReader {
     consumer: BaseConsumer<LagContext>,
     topic: String,
     partitions: i32,
     timeout: Duration,
 }
 
-impl LagReader {
+impl OffsetReader {
     /// Connects (with TLS and SASL as `security` says) and learns the topic's partition
     /// count (fails if the broker does not answer within `timeout` or the topic does not
     /// exist).

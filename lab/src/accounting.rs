@@ -14,6 +14,7 @@
 //! - pending: events at or past the committed offset and not processed when the replay
 //!   ended: still in the topic, lag, not loss.
 
+use anyhow::Context as _;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -21,7 +22,7 @@ use common::ledger::{self, Entry};
 use serde::{Deserialize, Serialize};
 
 use crate::emulator::Offsets;
-use crate::report::timeline::Timeline;
+use crate::timeline::Timeline;
 
 /// The replay's two ledger files.
 #[derive(Debug, Clone)]
@@ -79,7 +80,7 @@ impl Ledgers {
     ) -> anyhow::Result<Accounting> {
         let read = |path: &Path| {
             ledger::read_all([path])
-                .map_err(|e| anyhow::anyhow!("cannot read the ledger {}: {e}", path.display()))
+                .with_context(|| format!("cannot read the ledger {}", path.display()))
         };
         let delivered = read(&self.producer)?;
         let processed = read(&self.consumers)?;
@@ -166,7 +167,7 @@ impl Accounting {
     /// `accounting.csv`: one row per phase and the total.
     pub fn write_csv(&self, path: &Path) -> anyhow::Result<()> {
         let mut w = csv::Writer::from_path(path)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            .with_context(|| format!("cannot write {}", path.display()))?;
         for row in self.rows.iter().chain([&self.total]) {
             w.serialize(row)?;
         }
@@ -176,11 +177,11 @@ impl Accounting {
 
     pub fn read_csv(path: &Path) -> anyhow::Result<Self> {
         let mut r = csv::Reader::from_path(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            .with_context(|| format!("cannot read {}", path.display()))?;
         let mut rows: Vec<Row> = r
             .deserialize()
             .collect::<Result<_, _>>()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            .with_context(|| format!("{}", path.display()))?;
         let total = rows
             .pop()
             .filter(|t| t.phase == "total")

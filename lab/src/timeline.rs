@@ -2,6 +2,7 @@
 //! CSV (`timeline.csv`, `decisions.csv`), so that `lab report` can render the same
 //! reports from a file, whether a replay wrote it or a recorder on a real cluster.
 
+use anyhow::Context as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -199,7 +200,7 @@ impl Timeline {
     /// `timeline.csv`: one row per sample (times to 0.1 s, rates to 0.01/s).
     pub fn write_csv(&self, path: &Path) -> anyhow::Result<()> {
         let mut w = csv::Writer::from_path(path)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            .with_context(|| format!("cannot write {}", path.display()))?;
         for s in &self.samples {
             w.serialize(Sample {
                 t: (s.t * 10.0).round() / 10.0,
@@ -214,7 +215,7 @@ impl Timeline {
     /// `decisions.csv`: one row per evaluation.
     pub fn write_decisions_csv(&self, path: &Path) -> anyhow::Result<()> {
         let mut w = csv::Writer::from_path(path)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            .with_context(|| format!("cannot write {}", path.display()))?;
         for d in &self.decisions {
             w.serialize(DecisionRow {
                 t: d.at as f64 / 1000.0,
@@ -241,12 +242,12 @@ impl Timeline {
     /// the row before, and is counted.
     pub fn read(path: &Path, scenario: Option<Scenario>) -> anyhow::Result<Self> {
         let shown = path.display();
-        let mut reader = csv::Reader::from_path(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {shown}: {e}"))?;
+        let mut reader =
+            csv::Reader::from_path(path).with_context(|| format!("cannot read {shown}"))?;
         let mut samples: Vec<Sample> = Vec::new();
         let mut unread_cells = 0;
         for (i, row) in reader.deserialize::<RecordedRow>().enumerate() {
-            let row = row.map_err(|e| anyhow::anyhow!("{shown}: row {}: {e}", i + 2))?;
+            let row = row.with_context(|| format!("{shown}: row {}", i + 2))?;
             let (sample, empty) = row.fill(samples.last());
             unread_cells += empty;
             samples.push(sample);
@@ -323,13 +324,12 @@ fn scenario_from_samples(samples: &[Sample], path: &Path) -> Scenario {
 fn read_decisions(path: &Path) -> anyhow::Result<Vec<Decision>> {
     let shown = path.display();
     let mut reader =
-        csv::Reader::from_path(path).map_err(|e| anyhow::anyhow!("cannot read {shown}: {e}"))?;
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {shown}"))?;
     reader
         .deserialize()
         .enumerate()
         .map(|(i, row)| {
-            let row: DecisionRow =
-                row.map_err(|e| anyhow::anyhow!("{shown}: row {}: {e}", i + 2))?;
+            let row: DecisionRow = row.with_context(|| format!("{shown}: row {}", i + 2))?;
             let by = match row.by.as_str() {
                 "keda" => Controller::Keda,
                 "hpa" => Controller::Hpa,
