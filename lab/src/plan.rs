@@ -292,7 +292,7 @@ mod tests {
             ("{\"t\": 0, \"partitions\": [], \"lag\": 3}", "unknown field `lag`"),
             ("not json", "line 1:"),
         ] {
-            let err = parse_trace(trace).unwrap_err().to_string();
+            let err = format!("{:#}", parse_trace(trace).unwrap_err());
             assert!(err.contains(expected), "{expected:?} not in {err:?}");
         }
     }

@@ -264,7 +264,7 @@ const TOPIC_MANIFEST: &str = include_str!("../../k8s/kafka/topic.yaml");
 /// `spec.partitions` of a KafkaTopic manifest (`shown` names it in errors).
 pub fn manifest_partitions(text: &str, shown: &str) -> anyhow::Result<u32> {
     let doc: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(text).with_context(|| format!("{shown}"))?;
+        serde_yaml_ng::from_str(text).with_context(|| shown.to_string())?;
     let partitions = doc
         .get("spec")
         .and_then(|s| s.get("partitions"))
@@ -318,15 +318,17 @@ mod tests {
         );
         let yaml_path = dir.join("s.yaml");
         std::fs::write(&yaml_path, "name: y\npartitions: 0\nconsumer: {processing_ms: 0, commit_interval_ms: 1}\nphases: [{name: a, seconds: 1}]\n").unwrap();
-        assert!(Scenario::load(yaml_path.to_str().unwrap())
-            .unwrap_err()
-            .to_string()
-            .contains("partitions: 0"));
+        assert!(format!(
+            "{:#}",
+            Scenario::load(yaml_path.to_str().unwrap()).unwrap_err()
+        )
+        .contains("partitions: 0"));
         std::fs::write(&yaml_path, "name: y\npartitions: 1\nconsumer: {processing_ms: 0, commit_interval_ms: 1, typo: 1}\nphases: []\n").unwrap();
-        assert!(Scenario::load(yaml_path.to_str().unwrap())
-            .unwrap_err()
-            .to_string()
-            .contains("unknown field `typo`"));
+        assert!(format!(
+            "{:#}",
+            Scenario::load(yaml_path.to_str().unwrap()).unwrap_err()
+        )
+        .contains("unknown field `typo`"));
         let err = Scenario::load("nope").unwrap_err().to_string();
         assert!(err.starts_with("unknown scenario \"nope\""), "{err}");
         std::fs::remove_dir_all(dir).unwrap();
