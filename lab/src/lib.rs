@@ -26,6 +26,7 @@ pub mod pins;
 pub mod plan;
 pub mod replay;
 pub mod report;
+pub mod rules;
 pub mod run;
 pub mod scenario;
 pub mod simulate;

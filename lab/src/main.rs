@@ -6,6 +6,15 @@ use clap::Parser;
 use lab::cli::Cli;
 
 fn main() -> ExitCode {
+    // Output piped into `head` ends quietly, as with any Unix tool, instead of a panic in
+    // println! on a closed pipe (Rust ignores SIGPIPE by default).
+    // SAFETY: at the start of main, before any other thread exists.
+    let _ = unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        )
+    };
     let result = Cli::parse().command.run();
     match result {
         Ok(()) => ExitCode::SUCCESS,

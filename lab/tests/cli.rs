@@ -398,3 +398,30 @@ fn plan_refuses_what_it_cannot_emulate() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Output into a pipe that closes early (`lab ... | head -1`) ends the process quietly,
+/// by SIGPIPE as any Unix tool does, never with a panic.
+#[test]
+fn a_closed_output_pipe_ends_lab_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args(["check-manifests", "--rules"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        out.status.success() || out.status.signal() == Some(13),
+        "{:?}",
+        out.status
+    );
+}

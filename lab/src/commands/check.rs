@@ -94,10 +94,7 @@ pub fn check_manifests(args: CheckArgs) -> anyhow::Result<()> {
 }
 
 fn print_rules() {
-    for rule in crate::keda::rules::RULES
-        .iter()
-        .chain(crate::manifests::rules::RULES)
-    {
+    for rule in crate::rules::RuleId::ALL.iter().map(|r| r.rule()) {
         println!(
             "{}\n    checks:  {}\n    source:  {} ({})\n    fix:     {}",
             rule.id, rule.checks, rule.source, rule.versions, rule.fix

@@ -5,13 +5,11 @@
 //! - [`trigger`]: `kafka` and `apache-kafka` trigger metadata, read as their scalers do.
 //! - [`validate`]: every rule KEDA (and the HPA API) applies, and what the emulator cannot
 //!   reproduce, turning a valid ScaledObject into the emulator's [`ScalingSpec`].
-//! - [`rules`]: the rule table, each rule with its upstream source and version.
 //!
 //! The versions followed are the pinned ones (k8s/versions.env): KEDA
 //! [`crate::pins::Pins::keda`] and Kubernetes [`crate::pins::Pins::kubernetes_max`].
 
 pub mod model;
-pub mod rules;
 pub mod trigger;
 pub mod validate;
 
@@ -22,6 +20,7 @@ use serde::Deserialize;
 use serde_yaml_ng::Value;
 
 use crate::emulator::ScalingSpec;
+use crate::rules::RuleId;
 
 /// How serious a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,8 +37,7 @@ pub struct Problem {
     pub severity: Severity,
     /// Path in the object, such as `spec.triggers[0].metadata.lagThreshold`.
     pub field: String,
-    /// The [`rules::Rule`] id.
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub message: String,
 }
 
@@ -173,7 +171,7 @@ pub fn check(doc: &Value) -> Checked {
             problems: vec![Problem {
                 severity: Severity::Error,
                 field: "(schema)".into(),
-                rule: "keda-schema",
+                rule: RuleId::KedaSchema,
                 message,
             }],
             not_emulated: Vec::new(),

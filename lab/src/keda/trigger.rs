@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use super::{Problem, Severity};
 use crate::emulator::spec::{KafkaTrigger, OffsetReset, ScalerKind};
+use crate::rules::RuleId;
 
 /// Keys the `kafka` scaler reads from trigger metadata (kafka_scaler.go kafkaMetadata,
 /// `order=triggerMetadata`), plus the AWS keys aws_common.go reads for MSK IAM.
@@ -113,7 +114,7 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn problem(&mut self, severity: Severity, key: &str, rule: &'static str, message: String) {
+    fn problem(&mut self, severity: Severity, key: &str, rule: RuleId, message: String) {
         let field = if key.is_empty() {
             self.field.clone()
         } else {
@@ -127,7 +128,7 @@ impl Reader<'_> {
         });
     }
 
-    fn error(&mut self, key: &str, rule: &'static str, message: String) {
+    fn error(&mut self, key: &str, rule: RuleId, message: String) {
         self.problem(Severity::Error, key, rule, message);
     }
 
@@ -154,7 +155,7 @@ impl Reader<'_> {
                 let text = text.to_owned();
                 self.error(
                     key,
-                    "kafka-value",
+                    RuleId::KafkaValue,
                     format!("{text:?} is not a whole number as KEDA reads one (JSON int64: no sign +, no leading zeros, no decimals)"),
                 );
                 default
@@ -172,7 +173,7 @@ impl Reader<'_> {
                 let text = text.to_owned();
                 self.error(
                     key,
-                    "kafka-value",
+                    RuleId::KafkaValue,
                     format!("{text:?} is not a boolean as KEDA reads one (true, false, 1, 0, t, f, True, FALSE, ...)"),
                 );
                 false
@@ -188,7 +189,7 @@ impl Reader<'_> {
                 let v = v.to_owned();
                 self.error(
                     key,
-                    "kafka-value",
+                    RuleId::KafkaValue,
                     format!("{v:?} must be one of {}", allowed.join(", ")),
                 );
                 default.to_owned()
@@ -223,7 +224,7 @@ pub fn parse(
         if r.get(key).is_none() && !r.given_from_env(key) {
             r.error(
                 key,
-                "kafka-required",
+                RuleId::KafkaRequired,
                 format!(
                     "missing: KEDA's {} scaler requires {key} (or {key}FromEnv)",
                     scaler.trigger_type()
@@ -248,7 +249,7 @@ pub fn parse(
     if r.get("lagThreshold").is_some() && lag_threshold <= 0 {
         r.error(
             "lagThreshold",
-            "kafka-threshold",
+            RuleId::KafkaThreshold,
             format!("{lag_threshold} must be above 0"),
         );
     }
@@ -256,7 +257,7 @@ pub fn parse(
     if activation_lag_threshold < 0 {
         r.error(
             "activationLagThreshold",
-            "kafka-threshold",
+            RuleId::KafkaThreshold,
             format!("{activation_lag_threshold} must be 0 or more"),
         );
     }
@@ -282,7 +283,7 @@ pub fn parse(
         match parsed {
             Ok(ids) => Some(ids),
             Err(message) => {
-                r.error("partitionLimitation", "kafka-value", message);
+                r.error("partitionLimitation", RuleId::KafkaValue, message);
                 None
             }
         }
@@ -292,7 +293,7 @@ pub fn parse(
         r.problem(
             Severity::Warning,
             "partitionLimitation",
-            "kafka-exclusive",
+            RuleId::KafkaExclusive,
             "ignored by KEDA without a topic".into(),
         );
         partition_limitation = None;
@@ -302,14 +303,14 @@ pub fn parse(
     if allow_idle_consumers && limit_to_partitions_with_lag {
         r.error(
             "",
-            "kafka-exclusive",
+            RuleId::KafkaExclusive,
             "allowIdleConsumers and limitToPartitionsWithLag cannot be set simultaneously".into(),
         );
     }
     if !has_topic && limit_to_partitions_with_lag {
         r.error(
             "limitToPartitionsWithLag",
-            "kafka-exclusive",
+            RuleId::KafkaExclusive,
             "topic must be specified when using limitToPartitionsWithLag".into(),
         );
     }
@@ -317,14 +318,14 @@ pub fn parse(
         if limit_to_partitions_with_lag && ensure_even_distribution_of_partitions {
             r.error(
                 "",
-                "kafka-exclusive",
+                RuleId::KafkaExclusive,
                 "limitToPartitionsWithLag and ensureEvenDistributionOfPartitions cannot be set simultaneously".into(),
             );
         }
         if !has_topic && ensure_even_distribution_of_partitions {
             r.error(
                 "ensureEvenDistributionOfPartitions",
-                "kafka-exclusive",
+                RuleId::KafkaExclusive,
                 "topic must be specified when using ensureEvenDistributionOfPartitions".into(),
             );
         }
@@ -333,7 +334,7 @@ pub fn parse(
                 let v = v.to_owned();
                 r.error(
                     "version",
-                    "kafka-value",
+                    RuleId::KafkaValue,
                     format!("{v:?} is not a Kafka version sarama parses (1.0.0 or later as X.Y.Z, older as 0.X.Y.Z)"),
                 );
             }
@@ -343,7 +344,7 @@ pub fn parse(
                 r.problem(
                     Severity::Warning,
                     "fullMetadata",
-                    "kafka-main-only",
+                    RuleId::KafkaMainOnly,
                     "KEDA main refuses fullMetadata \"false\" without a topic".into(),
                 );
             }
@@ -392,7 +393,7 @@ fn report_unknown_keys(r: &mut Reader, scaler: ScalerKind) {
             && scaler == ScalerKind::Kafka
         {
             (
-                "kafka-main-only",
+                RuleId::KafkaMainOnly,
                 format!(
                     "KEDA {} ignores it: only KEDA main (after v2.20.2) reads {key}",
                     crate::pins::pins().keda
@@ -400,17 +401,17 @@ fn report_unknown_keys(r: &mut Reader, scaler: ScalerKind) {
             )
         } else if AUTH_ONLY_KEYS.contains(&key.as_str()) {
             (
-                "kafka-unknown-key",
+                RuleId::KafkaUnknownKey,
                 "KEDA reads it only from a TriggerAuthentication (authenticationRef), never from trigger metadata: here it is ignored".to_owned(),
             )
         } else if let Some(guess) = closest(&key) {
             (
-                "kafka-unknown-key",
+                RuleId::KafkaUnknownKey,
                 format!("unknown key (did you mean {guess}?): KEDA ignores it silently"),
             )
         } else {
             (
-                "kafka-unknown-key",
+                RuleId::KafkaUnknownKey,
                 format!(
                     "unknown key: KEDA's {} scaler ignores it silently",
                     scaler.trigger_type()
@@ -448,7 +449,7 @@ fn check_auth(r: &mut Reader, scaler: ScalerKind, has_authentication: bool) {
             if needs_secret && !has_authentication {
                 r.error(
                     "sasl",
-                    "kafka-auth",
+                    RuleId::KafkaAuth,
                     format!("sasl {sasl} needs a username and a password, which KEDA reads only from a TriggerAuthentication: without authenticationRef the scaler fails with \"no username given\""),
                 );
             }
@@ -456,12 +457,12 @@ fn check_auth(r: &mut Reader, scaler: ScalerKind, has_authentication: bool) {
                 if tls != "enable" {
                     r.error(
                         "tls",
-                        "kafka-auth",
+                        RuleId::KafkaAuth,
                         "TLS is required for AWS MSK authentication".into(),
                     );
                 }
                 if r.get("awsRegion").is_none() {
-                    r.error("awsRegion", "kafka-auth", "no awsRegion given".into());
+                    r.error("awsRegion", RuleId::KafkaAuth, "no awsRegion given".into());
                 }
             }
         }
@@ -483,14 +484,14 @@ fn check_auth(r: &mut Reader, scaler: ScalerKind, has_authentication: bool) {
             {
                 r.error(
                     "sasl",
-                    "kafka-auth",
+                    RuleId::KafkaAuth,
                     format!("sasl {sasl} needs a username and a password from a TriggerAuthentication (authenticationRef)"),
                 );
             }
             if sasl == "gssapi" {
                 r.error(
                     "sasl",
-                    "kafka-auth",
+                    RuleId::KafkaAuth,
                     "the apache-kafka scaler accepts gssapi in its enum but has no client for it (\"err sasl type\")".into(),
                 );
             }
@@ -498,14 +499,14 @@ fn check_auth(r: &mut Reader, scaler: ScalerKind, has_authentication: bool) {
                 if r.get("awsRegion").is_none() {
                     r.error(
                         "awsRegion",
-                        "kafka-auth",
+                        RuleId::KafkaAuth,
                         "awsRegion must be set when using AWS MSK IAM".into(),
                     );
                 }
                 if tls != "enable" {
                     r.error(
                         "tls",
-                        "kafka-auth",
+                        RuleId::KafkaAuth,
                         "TLS must be enabled when using AWS MSK IAM".into(),
                     );
                 }
@@ -859,7 +860,7 @@ mod tests {
             false,
             0,
         );
-        assert_eq!(p.problems[0].rule, "kafka-unknown-key");
+        assert_eq!(p.problems[0].rule, RuleId::KafkaUnknownKey);
         assert!(!errors(ScalerKind::ApacheKafka, &with(&[("sasl", "oauthbearer")])).is_empty());
     }
 
@@ -876,7 +877,7 @@ mod tests {
             false,
             0,
         );
-        let warnings: Vec<(String, &str, String)> = p
+        let warnings: Vec<(String, RuleId, String)> = p
             .problems
             .iter()
             .map(|p| (p.field.clone(), p.rule, p.message.clone()))
@@ -891,7 +892,7 @@ mod tests {
         assert!(find("password")
             .2
             .contains("only from a TriggerAuthentication"));
-        assert_eq!(find("fullMetadata").1, "kafka-main-only");
+        assert_eq!(find("fullMetadata").1, RuleId::KafkaMainOnly);
         assert!(find("colour").2.contains("ignores it silently"));
     }
 }

@@ -1,5 +1,5 @@
 //! A typed ScaledObject checked with KEDA's rules and turned into the emulator's
-//! [`ScalingSpec`]. Each check names its rule ([`super::rules`]) and follows the upstream
+//! [`ScalingSpec`]. Each check names its rule ([`crate::rules`]) and follows the upstream
 //! code named there; defaults are KEDA's (pkg/scaling/executor/scale_executor.go,
 //! scaledobject_types.go) and the HPA API server's (pkg/apis/autoscaling/v2/defaults.go).
 //!
@@ -12,6 +12,7 @@ use crate::emulator::spec::{
     Annotations, Behavior, MetricType, Millis, Policy, PolicyKind, ScalerKind, ScalingRules,
     ScalingSpec, SelectPolicy, HPA_SYNC,
 };
+use crate::rules::RuleId;
 
 /// Kinds with a /scale subresource that every cluster serves, by apiVersion.
 const BUILT_IN_SCALABLE: &[(&str, &str)] = &[
@@ -30,7 +31,7 @@ struct Collector {
 }
 
 impl Collector {
-    fn error(&mut self, field: &str, rule: &'static str, message: impl Into<String>) {
+    fn error(&mut self, field: &str, rule: RuleId, message: impl Into<String>) {
         self.problems.push(Problem {
             severity: Severity::Error,
             field: field.to_owned(),
@@ -39,7 +40,7 @@ impl Collector {
         });
     }
 
-    fn warning(&mut self, field: &str, rule: &'static str, message: impl Into<String>) {
+    fn warning(&mut self, field: &str, rule: RuleId, message: impl Into<String>) {
         self.problems.push(Problem {
             severity: Severity::Warning,
             field: field.to_owned(),
@@ -52,7 +53,7 @@ impl Collector {
         self.not_emulated.push(Problem {
             severity: Severity::Error,
             field: field.to_owned(),
-            rule: "not-emulated",
+            rule: RuleId::NotEmulated,
             message: format!("not emulated: {}", message.into()),
         });
     }
@@ -68,7 +69,7 @@ pub fn validate(so: &ScaledObject) -> Checked {
     if so.api_version != "keda.sh/v1alpha1" || so.kind != "ScaledObject" {
         c.error(
             "apiVersion",
-            "keda-api-version",
+            RuleId::KedaApiVersion,
             format!(
                 "{}/{} is not served: KEDA serves keda.sh/v1alpha1 ScaledObject",
                 so.api_version, so.kind
@@ -81,7 +82,7 @@ pub fn validate(so: &ScaledObject) -> Checked {
         if let Some(v) = value.filter(|v| *v < min) {
             c.error(
                 field,
-                "keda-crd-minimum",
+                RuleId::KedaCrdMinimum,
                 format!("{v} is below the CRD's minimum {min}"),
             );
         }
@@ -100,14 +101,14 @@ pub fn validate(so: &ScaledObject) -> Checked {
     if spec.scale_target_ref.name.is_empty() {
         c.error(
             "spec.scaleTargetRef.name",
-            "keda-crd-minimum",
+            RuleId::KedaCrdMinimum,
             "must not be empty",
         );
     }
     if spec.triggers.is_empty() {
         c.error(
             "spec.triggers",
-            "keda-crd-minimum",
+            RuleId::KedaCrdMinimum,
             "no triggers defined in the ScaledObject",
         );
     }
@@ -242,7 +243,7 @@ fn check_replica_bounds(c: &mut Collector, spec: &model::ScaledObjectSpec) {
         if min > max {
             c.error(
                 "spec.minReplicaCount",
-                "keda-replica-bounds",
+                RuleId::KedaReplicaBounds,
                 format!(
                     "minReplicaCount must be less than or equal to maxReplicaCount ({min} > {max})"
                 ),
@@ -258,7 +259,7 @@ fn check_replica_bounds(c: &mut Collector, spec: &model::ScaledObjectSpec) {
         if idle >= min_for_idle {
             c.error(
                 "spec.idleReplicaCount",
-                "keda-replica-bounds",
+                RuleId::KedaReplicaBounds,
                 format!("IdleReplicaCount={idle} must be less than MinReplicaCount={min_for_idle}"),
             );
         }
@@ -271,7 +272,7 @@ fn check_name(c: &mut Collector, so: &ScaledObject) {
     if name.len() > MAX_LABEL_VALUE {
         c.error(
             "metadata.name",
-            "keda-name-length",
+            RuleId::KedaNameLength,
             format!(
                 "{} characters: at most {MAX_LABEL_VALUE} (it is a label value)",
                 name.len()
@@ -288,7 +289,7 @@ fn check_name(c: &mut Collector, so: &ScaledObject) {
     if hpa.len() > MAX_LABEL_VALUE {
         c.error(
             "spec.advanced.horizontalPodAutoscalerConfig.name",
-            "keda-name-length",
+            RuleId::KedaNameLength,
             format!("the HPA name {hpa:?} has {} characters: at most {MAX_LABEL_VALUE}; set a shorter horizontalPodAutoscalerConfig.name", hpa.len()),
         );
     }
@@ -307,13 +308,13 @@ fn check_scale_target(c: &mut Collector, target: &model::ScaleTarget) {
     {
         c.error(
             "spec.scaleTargetRef.kind",
-            "keda-scale-target-kind",
+            RuleId::KedaScaleTargetKind,
             format!("no matches for kind {kind:?} in version {api:?}: kinds are case-sensitive; this is {right_api} {right_kind}"),
         );
     } else {
         c.warning(
             "spec.scaleTargetRef.kind",
-            "keda-scale-target-kind",
+            RuleId::KedaScaleTargetKind,
             format!("{api} {kind} is not a built-in scalable kind: it works only if a custom resource with a /scale subresource serves it"),
         );
     }
@@ -326,7 +327,7 @@ fn check_triggers(c: &mut Collector, triggers: &[model::Trigger]) {
         if t.use_cached_metrics && matches!(t.kind.as_str(), "cpu" | "memory" | "cron") {
             c.error(
                 &format!("spec.triggers[{i}].useCachedMetrics"),
-                "keda-triggers",
+                RuleId::KedaTriggers,
                 format!(
                     "property \"useCachedMetrics\" is not supported for {:?} scaler",
                     t.kind
@@ -337,7 +338,7 @@ fn check_triggers(c: &mut Collector, triggers: &[model::Trigger]) {
             if names.contains(&name) {
                 c.error(
                     &format!("spec.triggers[{i}].name"),
-                    "keda-triggers",
+                    RuleId::KedaTriggers,
                     format!(
                         "triggerName {name:?} is defined multiple times, but it must be unique"
                     ),
@@ -357,7 +358,7 @@ fn metric_type(c: &mut Collector, index: usize, value: Option<&str>) -> MetricTy
         Some("Utilization") => {
             c.error(
                 &field,
-                "keda-metric-type",
+                RuleId::KedaMetricType,
                 "'Utilization' metric type is unsupported for external metrics, allowed values are 'Value' or 'AverageValue'",
             );
             MetricType::AverageValue
@@ -365,7 +366,7 @@ fn metric_type(c: &mut Collector, index: usize, value: Option<&str>) -> MetricTy
         Some(other) => {
             c.error(
                 &field,
-                "keda-metric-type",
+                RuleId::KedaMetricType,
                 format!("{other:?}: the HPA's metric target type must be Value or AverageValue (case-sensitive)"),
             );
             MetricType::AverageValue
@@ -380,7 +381,7 @@ fn check_fallback(c: &mut Collector, so: &ScaledObject) {
     if f.failure_threshold < 0 || f.replicas < 0 {
         c.error(
             "spec.fallback",
-            "keda-fallback",
+            RuleId::KedaFallback,
             format!(
                 "FailureThreshold={} & Replicas={} must both be greater than or equal to 0",
                 f.failure_threshold, f.replicas
@@ -407,14 +408,14 @@ fn check_fallback(c: &mut Collector, so: &ScaledObject) {
             if b == "scalingModifiers" && !formula {
                 c.error(
                     "spec.fallback.behavior",
-                    "keda-fallback",
+                    RuleId::KedaFallback,
                     "scalingModifiers fallback behavior requires scalingModifiers.formula to be defined",
                 );
             }
         }
         Some(b) => c.error(
             "spec.fallback.behavior",
-            "keda-fallback",
+            RuleId::KedaFallback,
             format!("{b:?} must be one of {}", behaviors.join(", ")),
         ),
     }
@@ -426,7 +427,7 @@ fn check_fallback(c: &mut Collector, so: &ScaledObject) {
     if only_resource {
         c.error(
             "spec.fallback",
-            "keda-fallback",
+            RuleId::KedaFallback,
             "at least one trigger (that is not cpu or memory) has to have the `AverageValue` type for the fallback to be enabled",
         );
     }
@@ -451,7 +452,7 @@ fn parse_annotations(
             _ => {
                 c.error(
                     "metadata.annotations[autoscaling.keda.sh/paused-replicas]",
-                    "keda-paused-replicas",
+                    RuleId::KedaPausedReplicas,
                     format!("{v:?} is not a replica count"),
                 );
                 None
@@ -503,7 +504,7 @@ fn parse_rules(
         Some(s) => {
             c.error(
                 &format!("{field}.stabilizationWindowSeconds"),
-                "hpa-behavior",
+                RuleId::HpaBehavior,
                 format!("{s} must be 0..=3600"),
             );
             ok = false;
@@ -518,7 +519,7 @@ fn parse_rules(
         Some(other) => {
             c.error(
                 &format!("{field}.selectPolicy"),
-                "hpa-behavior",
+                RuleId::HpaBehavior,
                 format!("{other:?} must be Max, Min or Disabled"),
             );
             ok = false;
@@ -530,7 +531,7 @@ fn parse_rules(
         Some(list) if list.is_empty() => {
             c.error(
                 &format!("{field}.policies"),
-                "hpa-behavior",
+                RuleId::HpaBehavior,
                 "must specify at least one Policy",
             );
             ok = false;
@@ -546,7 +547,7 @@ fn parse_rules(
                     other => {
                         c.error(
                             &format!("{at}.type"),
-                            "hpa-behavior",
+                            RuleId::HpaBehavior,
                             format!("{other:?} must be Pods or Percent"),
                         );
                         None
@@ -555,14 +556,14 @@ fn parse_rules(
                 if p.value <= 0 {
                     c.error(
                         &format!("{at}.value"),
-                        "hpa-behavior",
+                        RuleId::HpaBehavior,
                         format!("{} must be greater than zero", p.value),
                     );
                 }
                 if !(1..=1800).contains(&p.period_seconds) {
                     c.error(
                         &format!("{at}.periodSeconds"),
-                        "hpa-behavior",
+                        RuleId::HpaBehavior,
                         format!("{} must be 1..=1800", p.period_seconds),
                     );
                 }
@@ -586,7 +587,7 @@ fn parse_rules(
             _ => {
                 c.error(
                     &format!("{field}.tolerance"),
-                    "hpa-behavior",
+                    RuleId::HpaBehavior,
                     format!(
                         "{} is not a quantity of 0 or more (such as \"0.05\" or \"50m\")",
                         describe(v)

@@ -6,10 +6,10 @@ use serde_yaml_ng::Value;
 
 use super::apps::{image_name, pull_policy, Deployment, Setting};
 use super::cluster::{resolve, Target};
-use super::rules::rule;
 use super::strimzi::{Kafka, KafkaNodePool, KafkaTopic};
 use super::{Context, Document, Finding, Report};
 use crate::keda::{self, model::ScaledObject, Severity};
+use crate::rules::RuleId;
 
 /// The project's images and the Dockerfile stage each is built from.
 const IMAGES: &[(&str, &str)] = &[
@@ -24,7 +24,7 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn find(&mut self, doc: &Document, field: &str, id: &'static str, message: String) {
+    fn find(&mut self, doc: &Document, field: &str, id: RuleId, message: String) {
         self.find_with(doc, field, id, message, None);
     }
 
@@ -32,7 +32,7 @@ impl Checker<'_> {
         &mut self,
         doc: &Document,
         field: &str,
-        id: &'static str,
+        id: RuleId,
         message: String,
         fix: Option<String>,
     ) {
@@ -42,11 +42,11 @@ impl Checker<'_> {
             field: field.to_owned(),
             rule: id,
             message,
-            fix: fix.unwrap_or_else(|| rule(id).fix.to_owned()),
+            fix: fix.unwrap_or_else(|| id.fix().to_owned()),
         });
     }
 
-    fn skip(&mut self, id: &'static str, why: impl Into<String>) {
+    fn skip(&mut self, id: RuleId, why: impl Into<String>) {
         let why = why.into();
         if !self
             .report
@@ -63,7 +63,7 @@ impl Checker<'_> {
 fn strict<T: serde::de::DeserializeOwned>(
     c: &mut Checker,
     doc: &Document,
-    id: &'static str,
+    id: RuleId,
 ) -> Option<T> {
     match serde_path_to_error::deserialize(doc.value.clone()) {
         Ok(v) => Some(v),
@@ -104,18 +104,20 @@ pub(super) fn run(documents: &[Document], context: &Context) -> super::Report {
                         field: p.field.clone(),
                         rule: p.rule,
                         message: p.message.clone(),
-                        fix: rule(p.rule).fix.to_owned(),
+                        fix: p.rule.fix().to_owned(),
                     });
                 }
                 if let Ok(so) = keda::model::from_value(&doc.value) {
                     scaled_objects.push((doc, so));
                 }
             }
-            "Kafka" => kafkas.extend(strict(&mut c, doc, "strimzi-schema").map(|k| (doc, k))),
+            "Kafka" => kafkas.extend(strict(&mut c, doc, RuleId::StrimziSchema).map(|k| (doc, k))),
             "KafkaNodePool" => {
-                pools.extend(strict(&mut c, doc, "strimzi-schema").map(|k| (doc, k)))
+                pools.extend(strict(&mut c, doc, RuleId::StrimziSchema).map(|k| (doc, k)))
             }
-            "KafkaTopic" => topics.extend(strict(&mut c, doc, "strimzi-schema").map(|k| (doc, k))),
+            "KafkaTopic" => {
+                topics.extend(strict(&mut c, doc, RuleId::StrimziSchema).map(|k| (doc, k)))
+            }
             "Deployment" => {
                 check_deployment_shape(&mut c, doc);
                 deployments.push(Deployment { doc });
@@ -134,9 +136,9 @@ pub(super) fn run(documents: &[Document], context: &Context) -> super::Report {
                 .map_or_else(String::new, |d| d.file.clone()),
             object: "(manifests)".into(),
             field: "-".into(),
-            rule: "no-scaled-object",
+            rule: RuleId::NoScaledObject,
             message: "no ScaledObject: nothing scales".into(),
-            fix: rule("no-scaled-object").fix.into(),
+            fix: RuleId::NoScaledObject.fix().into(),
         });
     }
     for (doc, so) in &scaled_objects {
@@ -169,7 +171,7 @@ fn check_deployment_shape(c: &mut Checker, doc: &Document) {
         c.find(
             doc,
             "apiVersion",
-            "deployment-shape",
+            RuleId::DeploymentShape,
             format!("apiVersion {api:?} is not apps/v1"),
         );
     }
@@ -190,7 +192,7 @@ fn check_deployment_shape(c: &mut Checker, doc: &Document) {
                     c.find(
                         doc,
                         "spec.selector.matchLabels",
-                        "deployment-shape",
+                        RuleId::DeploymentShape,
                         format!(
                             "selector {}={} does not match the pod template's labels: the API server refuses the Deployment",
                             key.as_str().unwrap_or("?"),
@@ -203,7 +205,7 @@ fn check_deployment_shape(c: &mut Checker, doc: &Document) {
         _ => c.find(
             doc,
             "spec.selector",
-            "deployment-shape",
+            RuleId::DeploymentShape,
             "needs spec.selector.matchLabels and spec.template.metadata.labels".into(),
         ),
     }
@@ -212,7 +214,7 @@ fn check_deployment_shape(c: &mut Checker, doc: &Document) {
             c.find(
                 doc,
                 "spec.replicas",
-                "deployment-shape",
+                RuleId::DeploymentShape,
                 format!(
                     "replicas must be a whole number, not {}",
                     describe(replicas)
@@ -238,31 +240,31 @@ fn check_strimzi(
             c.find(
                 doc,
                 "apiVersion",
-                "strimzi-api-version",
+                RuleId::StrimziApiVersion,
                 format!("{api} is not served by Strimzi 1.x (only kafka.strimzi.io/v1)"),
             );
         }
     }
     if kafkas.is_empty() {
         let why = "no Kafka in these manifests (installed separately, or managed)";
-        for id in ["strimzi-kafka-version", "strimzi-node-pool"] {
+        for id in [RuleId::StrimziKafkaVersion, RuleId::StrimziNodePool] {
             c.skip(id, why);
         }
         if pools.is_empty() && topics.is_empty() {
-            c.skip("strimzi-cluster-label", why);
+            c.skip(RuleId::StrimziClusterLabel, why);
         }
     }
     let strimzi = c.context.strimzi.clone();
     for (doc, kafka) in kafkas {
         match (crate::pins::strimzi_release(&strimzi), &kafka.spec.kafka.version) {
             (None, _) => c.skip(
-                "strimzi-kafka-version",
+                RuleId::StrimziKafkaVersion,
                 format!("Strimzi {strimzi} is not in lab/data/strimzi-kafka-versions.yaml"),
             ),
             (Some(release), Some(version)) if !release.supported.contains(version) => c.find(
                 doc,
                 "spec.kafka.version",
-                "strimzi-kafka-version",
+                RuleId::StrimziKafkaVersion,
                 format!(
                     "Kafka {version} is not supported by Strimzi {strimzi} (it supports {}; source: {})",
                     release.supported.join(", "),
@@ -282,7 +284,7 @@ fn check_strimzi(
             c.find(
                 doc,
                 "metadata.name",
-                "strimzi-node-pool",
+                RuleId::StrimziNodePool,
                 format!("no KafkaNodePool labelled strimzi.io/cluster: {name} in the Kafka's namespace: Strimzi 1.x runs no broker"),
             );
         }
@@ -300,7 +302,7 @@ fn check_strimzi(
             c.find(
                 doc,
                 "metadata.labels[strimzi.io/cluster]",
-                "strimzi-cluster-label",
+                RuleId::StrimziClusterLabel,
                 format!(
                     "label strimzi.io/cluster is {cluster:?}, which is no Kafka in namespace {}: no operator reconciles it",
                     doc.namespace().unwrap_or("(unset)")
@@ -327,14 +329,14 @@ fn check_images(c: &mut Checker, deployments: &[Deployment]) {
                 c.find(
                     d.doc,
                     &format!("spec.template.spec.containers[{i}].imagePullPolicy"),
-                    "image-pull-policy",
+                    RuleId::ImagePullPolicy,
                     message,
                 );
             }
         }
     }
     let Some(dockerfile) = c.context.dockerfile.clone() else {
-        c.skip("image-dockerfile-target", "no Dockerfile given");
+        c.skip(RuleId::ImageDockerfileTarget, "no Dockerfile given");
         return;
     };
     for d in deployments {
@@ -350,7 +352,7 @@ fn check_images(c: &mut Checker, deployments: &[Deployment]) {
                 c.find(
                     d.doc,
                     "spec.template.spec.containers[].image",
-                    "image-dockerfile-target",
+                    RuleId::ImageDockerfileTarget,
                     format!("the Dockerfile has no stage `AS {stage}` to build {name}"),
                 );
             }
@@ -379,21 +381,22 @@ fn check_scaled_object(
                 c.find_with(
                     d.doc,
                     "spec.replicas",
-                    "scale-target-no-replicas",
+                    RuleId::ScaleTargetNoReplicas,
                     format!("the Deployment is ScaledObject/{}'s target, yet sets spec.replicas: every kubectl apply resets the count KEDA and the HPA chose", so.metadata.name),
                     None,
                 );
             }
         }
-        None if deployments.is_empty() => {
-            c.skip("scale-target-exists", "no Deployment in these manifests")
-        }
+        None if deployments.is_empty() => c.skip(
+            RuleId::ScaleTargetExists,
+            "no Deployment in these manifests",
+        ),
         None => {
             let names: Vec<&str> = deployments.iter().map(|d| d.name()).collect();
             c.find(
                 doc,
                 "spec.scaleTargetRef",
-                "scale-target-exists",
+                RuleId::ScaleTargetExists,
                 format!(
                     "names {kind} {} in namespace {}, which is not a Deployment here (Deployments: {})",
                     target.name,
@@ -449,7 +452,7 @@ fn check_scaled_object(
                         c.find(
                             doc,
                             &field("bootstrapServers"),
-                            "trigger-host-resolvable",
+                            RuleId::TriggerHostResolvable,
                             e,
                         );
                         None
@@ -462,7 +465,7 @@ fn check_scaled_object(
         }
         if brokers.is_none() {
             c.skip(
-                "trigger-host-resolvable",
+                RuleId::TriggerHostResolvable,
                 format!("ScaledObject/{}: bootstrapServers comes from an environment variable not set in these manifests", so.metadata.name),
             );
         }
@@ -470,11 +473,11 @@ fn check_scaled_object(
         // What the apps use.
         let Some(consumer) = consumer else {
             c.skip(
-                "trigger-matches-apps",
+                RuleId::TriggerMatchesApps,
                 "no consumer Deployment in these manifests",
             );
             c.skip(
-                "offset-reset-matches",
+                RuleId::OffsetResetMatches,
                 "no consumer Deployment in these manifests",
             );
             continue;
@@ -488,7 +491,7 @@ fn check_scaled_object(
             match resolved {
                 Ok(t) => Some(t),
                 Err(e) => {
-                    c.find(d.doc, &format!("env {key}"), "trigger-matches-apps", e);
+                    c.find(d.doc, &format!("env {key}"), RuleId::TriggerMatchesApps, e);
                     None
                 }
             }
@@ -506,7 +509,7 @@ fn check_scaled_object(
                         c.find_with(
                             doc,
                             &field("bootstrapServers"),
-                            "trigger-matches-apps",
+                            RuleId::TriggerMatchesApps,
                             format!(
                                 "{:?} (resolved from namespace {keda_ns}) is not the Kafka Deployment/{} reaches with {key}={:?} (from namespace {})",
                                 brokers.clone().unwrap_or_default(),
@@ -519,7 +522,7 @@ fn check_scaled_object(
                     }
                 }
                 None => c.skip(
-                    "trigger-matches-apps",
+                    RuleId::TriggerMatchesApps,
                     format!(
                         "Deployment/{}: {key} is not set in the manifest (or comes from a Secret)",
                         app.name()
@@ -535,7 +538,7 @@ fn check_scaled_object(
                 c.find_with(
                     doc,
                     &field("consumerGroup"),
-                    "trigger-matches-apps",
+                    RuleId::TriggerMatchesApps,
                     format!("{group:?} is not Deployment/{}'s group {app_group:?}: KEDA reads another group's lag", consumer.name()),
                     Some(format!("consumerGroup: {app_group}")),
                 );
@@ -553,7 +556,7 @@ fn check_scaled_object(
                     c.find_with(
                         doc,
                         &field("topic"),
-                        "trigger-matches-apps",
+                        RuleId::TriggerMatchesApps,
                         format!(
                             "{t:?} is not a topic Deployment/{} reads ({})",
                             consumer.name(),
@@ -570,7 +573,7 @@ fn check_scaled_object(
                     c.find_with(
                         doc,
                         &field("topic"),
-                        "trigger-matches-apps",
+                        RuleId::TriggerMatchesApps,
                         format!(
                             "{:?} is not the topic Deployment/{} writes ({topic:?})",
                             trigger_topics.join(","),
@@ -584,7 +587,7 @@ fn check_scaled_object(
         let policy = meta("offsetResetPolicy").unwrap_or_else(|| "latest".into());
         match consumer.setting("kafka.auto.offset.reset", None) {
             Setting::FromReference { .. } => c.skip(
-                "offset-reset-matches",
+                RuleId::OffsetResetMatches,
                 "the consumer's auto.offset.reset comes from a Secret or ConfigMap",
             ),
             setting => {
@@ -596,7 +599,7 @@ fn check_scaled_object(
                     c.find_with(
                         doc,
                         &field("offsetResetPolicy"),
-                        "offset-reset-matches",
+                        RuleId::OffsetResetMatches,
                         format!(
                             "{policy}{} while Deployment/{} starts at {app}{}: KEDA counts a partition without a committed offset as {} lag",
                             if meta("offsetResetPolicy").is_some() { "" } else { " (KEDA's default)" },
@@ -612,9 +615,12 @@ fn check_scaled_object(
 
         // The topic's partitions.
         if topics.is_empty() {
-            c.skip("trigger-topic-exists", "no KafkaTopic in these manifests");
             c.skip(
-                "max-replicas-partitions",
+                RuleId::TriggerTopicExists,
+                "no KafkaTopic in these manifests",
+            );
+            c.skip(
+                RuleId::MaxReplicasPartitions,
                 "no KafkaTopic in these manifests",
             );
             continue;
@@ -627,7 +633,7 @@ fn check_scaled_object(
                         c.find(
                             doc,
                             "spec.maxReplicaCount",
-                            "max-replicas-partitions",
+                            RuleId::MaxReplicasPartitions,
                             format!("{max} is above the {} partitions of topic {t}: replicas past that sit idle", kt.spec.partitions),
                         );
                     }
@@ -635,7 +641,7 @@ fn check_scaled_object(
                 None => c.find(
                     doc,
                     &field("topic"),
-                    "trigger-topic-exists",
+                    RuleId::TriggerTopicExists,
                     format!("{t:?} is not a KafkaTopic here"),
                 ),
             }
@@ -689,7 +695,7 @@ fn check_trigger_host(
             c.find_with(
                 doc,
                 field,
-                "trigger-host-resolvable",
+                RuleId::TriggerHostResolvable,
                 format!("{name}:{port} is a bare Service name: keda-operator resolves it in its own namespace ({keda_ns}), where it does not exist, so the ScaledObject never becomes Ready"),
                 Some(format!("bootstrapServers: {}", fqdn(name, kafka_ns, *port))),
             );
@@ -698,7 +704,7 @@ fn check_trigger_host(
     }
     if kafkas.is_empty() {
         c.skip(
-            "trigger-host-kafka",
+            RuleId::TriggerHostKafka,
             "no Kafka in these manifests (installed separately, or managed)",
         );
         return;
@@ -714,7 +720,7 @@ fn check_trigger_host(
         c.find_with(
             doc,
             field,
-            "trigger-host-kafka",
+            RuleId::TriggerHostKafka,
             format!(
                 "{} names no bootstrap Service of a Kafka in these manifests (they are: {})",
                 fqdn(name, namespace.as_deref(), *port),

@@ -9,15 +9,15 @@
 //! objects are absent (a Kafka installed separately or managed, no Dockerfile) are
 //! skipped, and the report says which and why.
 //!
-//! [`rules`] lists the rules with their sources.
+//! [`crate::rules`] lists the rules with their sources.
 
 pub mod apps;
 pub mod cluster;
-pub mod rules;
 pub mod strimzi;
 
 mod checks;
 
+use crate::rules::RuleId;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
@@ -110,8 +110,7 @@ pub struct Finding {
     pub object: String,
     /// Path in the object.
     pub field: String,
-    /// The rule id ([`rules::RULES`] or [`crate::keda::rules::RULES`]).
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub message: String,
     pub fix: String,
 }
@@ -153,7 +152,7 @@ impl Default for Context {
 pub struct Report {
     pub findings: Vec<Finding>,
     pub notes: Vec<Finding>,
-    pub skipped: Vec<(&'static str, String)>,
+    pub skipped: Vec<(RuleId, String)>,
 }
 
 /// Runs every check that applies to `documents`.

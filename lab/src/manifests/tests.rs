@@ -2,6 +2,7 @@
 //! manifests (as `kubectl kustomize k8s` renders them: the kustomization's namespace on
 //! every object), and to stay quiet on the manifests themselves.
 
+use crate::rules::RuleId;
 use std::path::Path;
 
 use super::*;
@@ -78,116 +79,116 @@ fn every_rule_catches_its_breakage() {
     let good = repo_text();
     let ns = namespace();
     let fqdn = format!("my-cluster-kafka-bootstrap.{ns}.svc:9092");
-    let cases: Vec<(&str, String, String, String)> = vec![
+    let cases: Vec<(RuleId, String, String, String)> = vec![
         // What a cluster enforces that schema validators miss.
-        ("trigger-host-resolvable",
+        (RuleId::TriggerHostResolvable,
          good.replace(&format!("bootstrapServers: {fqdn}"), "bootstrapServers: my-cluster-kafka-bootstrap:9092"),
          "is a bare Service name: keda-operator resolves it in its own namespace (keda)".into(),
          format!("bootstrapServers: {fqdn}")),
-        ("trigger-host-kafka",
+        (RuleId::TriggerHostKafka,
          good.replace(&format!("bootstrapServers: {fqdn}"), "bootstrapServers: my-cluster-kafka-bootstrap.default.svc:9092"),
          "names no bootstrap Service of a Kafka in these manifests".into(),
          format!("bootstrapServers: {fqdn}")),
-        ("trigger-host-kafka",
+        (RuleId::TriggerHostKafka,
          good.replace(&format!("bootstrapServers: {fqdn}"), &format!("bootstrapServers: my-cluster-kafka-bootstrap.{ns}.svc:9093")),
          "my-cluster-kafka-bootstrap.keda-kafka-lab.svc:9093 names no bootstrap Service".into(),
          format!("bootstrapServers: {fqdn}")),
-        ("strimzi-kafka-version",
+        (RuleId::StrimziKafkaVersion,
          good.replace("version: 4.3.1", "version: 4.1.1"),
          "Kafka 4.1.1 is not supported by Strimzi 1.2.0 (it supports 4.2.0, 4.2.1, 4.3.0, 4.3.1".into(),
          "k8s/versions.env".into()),
-        ("scale-target-no-replicas",
+        (RuleId::ScaleTargetNoReplicas,
          good.replace("spec:\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: kafka-consumer", "spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: kafka-consumer"),
          "every kubectl apply resets the count".into(),
          "remove spec.replicas".into()),
-        ("offset-reset-matches",
+        (RuleId::OffsetResetMatches,
          good.replace("offsetResetPolicy: earliest", "offsetResetPolicy: latest"),
          "latest while Deployment/kafka-consumer starts at earliest".into(),
          "offsetResetPolicy: earliest".into()),
-        ("offset-reset-matches",
+        (RuleId::OffsetResetMatches,
          good.replace("        offsetResetPolicy: earliest\n", ""),
          "latest (KEDA's default) while Deployment/kafka-consumer starts at earliest".into(),
          "offsetResetPolicy: earliest".into()),
-        ("image-pull-policy",
+        (RuleId::ImagePullPolicy,
          good.replacen("imagePullPolicy: IfNotPresent", "imagePullPolicy: Always", 1),
          "imagePullPolicy: Always".into(),
          "IfNotPresent".into()),
-        ("image-pull-policy",
+        (RuleId::ImagePullPolicy,
          good.replace("          imagePullPolicy: IfNotPresent\n", ""),
          "has no tag (or :latest), so Kubernetes pulls it Always".into(),
          "IfNotPresent".into()),
-        ("trigger-matches-apps",
+        (RuleId::TriggerMatchesApps,
          good.replace("consumerGroup: event", "consumerGroup: events"),
          "\"events\" is not Deployment/kafka-consumer's group \"event\"".into(),
          "consumerGroup: event".into()),
-        ("trigger-matches-apps",
+        (RuleId::TriggerMatchesApps,
          good.replace("        topic: event", "        topic: events"),
          "\"events\" is not a topic Deployment/kafka-consumer reads".into(),
          "topic: event".into()),
-        ("trigger-matches-apps",
+        (RuleId::TriggerMatchesApps,
          good.replacen(&format!("value: {fqdn}"), "value: other-kafka-bootstrap:9092", 1),
          "is not the Kafka Deployment/kafka-producer-callback reaches".into(),
          format!("bootstrapServers: other-kafka-bootstrap.{ns}.svc:9092")),
-        ("trigger-topic-exists",
+        (RuleId::TriggerTopicExists,
          good.replace("  name: event\n  labels:\n    strimzi.io/cluster", "  name: events\n  labels:\n    strimzi.io/cluster"),
          "\"event\" is not a KafkaTopic here".into(),
          "add the KafkaTopic".into()),
-        ("max-replicas-partitions",
+        (RuleId::MaxReplicasPartitions,
          good.replace("  partitions: 10", "  partitions: 3"),
          "10 is above the 3 partitions of topic event".into(),
          "maxReplicaCount <= partitions".into()),
-        ("scale-target-exists",
+        (RuleId::ScaleTargetExists,
          good.replace("  scaleTargetRef:\n    name: kafka-consumer", "  scaleTargetRef:\n    name: consumer"),
          "names Deployment consumer in namespace keda-kafka-lab, which is not a Deployment here".into(),
          "name the consumer Deployment".into()),
         // KEDA's own rules.
-        ("keda-scale-target-kind",
+        (RuleId::KedaScaleTargetKind,
          good.replace("  scaleTargetRef:\n    name: kafka-consumer", "  scaleTargetRef:\n    kind: deployment\n    name: kafka-consumer"),
          "no matches for kind \"deployment\"".into(),
          "Deployment".into()),
-        ("keda-replica-bounds",
+        (RuleId::KedaReplicaBounds,
          good.replace("  minReplicaCount: 0\n", "  idleReplicaCount: 0\n"),
          "IdleReplicaCount=0 must be less than MinReplicaCount=0".into(),
          "idleReplicaCount".into()),
-        ("keda-schema",
+        (RuleId::KedaSchema,
          good.replace("  cooldownPeriod: 30", "  cooldownPeriod: 30\n  coolDown: 30"),
          "unknown field `coolDown`".into(),
          "remove the unknown field".into()),
-        ("keda-schema",
+        (RuleId::KedaSchema,
          good.replace("lagThreshold: \"5\"", "lagThreshold: 5"),
          "invalid type: integer `5`, expected a string".into(),
          "quoted strings".into()),
-        ("kafka-unknown-key",
+        (RuleId::KafkaUnknownKey,
          good.replace("lagThreshold:", "lagTreshold:"),
          "did you mean lagThreshold?".into(),
          "spelling".into()),
-        ("keda-metric-type",
+        (RuleId::KedaMetricType,
          good.replace("    - type: kafka\n", "    - type: kafka\n      metricType: Utilization\n"),
          "'Utilization' metric type is unsupported".into(),
          "AverageValue".into()),
         // Strimzi.
-        ("strimzi-api-version",
+        (RuleId::StrimziApiVersion,
          good.replace("kafka.strimzi.io/v1\nkind: KafkaTopic", "kafka.strimzi.io/v1beta2\nkind: KafkaTopic"),
          "kafka.strimzi.io/v1beta2 is not served".into(),
          "kafka.strimzi.io/v1".into()),
-        ("strimzi-cluster-label",
+        (RuleId::StrimziClusterLabel,
          good.replace("    strimzi.io/cluster: my-cluster\nspec:\n  partitions", "    strimzi.io/cluster: other\nspec:\n  partitions"),
          "label strimzi.io/cluster is Some(\"other\")".into(),
          "strimzi.io/cluster".into()),
-        ("strimzi-node-pool",
+        (RuleId::StrimziNodePool,
          good.replace("strimzi.io/cluster: my-cluster\nspec:\n  replicas: 1\n  roles", "strimzi.io/cluster: elsewhere\nspec:\n  replicas: 1\n  roles"),
          "no KafkaNodePool labelled strimzi.io/cluster: my-cluster".into(),
          "KafkaNodePool".into()),
-        ("strimzi-schema",
+        (RuleId::StrimziSchema,
          good.replace("        tls: false\n", "        tls: false\n        tsl: true\n"),
          "unknown field `tsl`".into(),
          "Strimzi's type".into()),
         // What the API server refuses (the published manifests' typos).
-        ("deployment-shape",
+        (RuleId::DeploymentShape,
          good.replace("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  namespace: keda-kafka-lab\n  name: kafka-consumer", "apiVersion: apps/v1 kafka-consumer\nkind: Deployment\nmetadata:\n  namespace: keda-kafka-lab\n  name: kafka-consumer"),
          "apiVersion \"apps/v1 kafka-consumer\" is not apps/v1".into(),
          "apps/v1".into()),
-        ("deployment-shape",
+        (RuleId::DeploymentShape,
          good.replace("    matchLabels:\n      app.kubernetes.io/name: kafka-producer-callback", "    matchLabels:\n      app: kafka-producer"),
          "selector app=kafka-producer does not match".into(),
          "selector.matchLabels".into()),
@@ -206,17 +207,15 @@ fn every_rule_catches_its_breakage() {
     no_stage.dockerfile = Some(dockerfile().replace(" AS consumer", " AS other"));
     let found = report_with(&good, &no_stage).findings;
     assert!(
-        found
-            .iter()
-            .any(|f| f.rule == "image-dockerfile-target"
-                && f.message.contains("no stage `AS consumer`")),
+        found.iter().any(|f| f.rule == RuleId::ImageDockerfileTarget
+            && f.message.contains("no stage `AS consumer`")),
         "{found:?}"
     );
     let mut old_strimzi = context();
     old_strimzi.strimzi = "1.1.0".into();
     let found = report_with(&good, &old_strimzi).findings;
     assert!(
-        found.iter().any(|f| f.rule == "strimzi-kafka-version"
+        found.iter().any(|f| f.rule == RuleId::StrimziKafkaVersion
             && f.message
                 .contains("Kafka 4.3.1 is not supported by Strimzi 1.1.0")),
         "{found:?}"
@@ -255,56 +254,59 @@ fn manifests_without_kafka_get_every_check_that_applies() {
     )
     .unwrap();
     let r = report(&text);
-    let has = |rule: &str, text: &str| {
+    let has = |rule: RuleId, text: &str| {
         r.findings
             .iter()
             .any(|f| f.rule == rule && f.message.contains(text))
     };
     assert!(
-        has("scale-target-exists", "names Deployment consumer"),
+        has(RuleId::ScaleTargetExists, "names Deployment consumer"),
         "{:#?}",
         r.findings
     );
     assert!(has(
-        "trigger-host-resolvable",
+        RuleId::TriggerHostResolvable,
         "kafka-cluster-kafka-bootstrap:9092 is a bare Service name"
     ));
     assert!(has(
-        "trigger-matches-apps",
+        RuleId::TriggerMatchesApps,
         "is not the Kafka Deployment/kafka-consumer reaches"
     ));
     assert!(has(
-        "trigger-matches-apps",
+        RuleId::TriggerMatchesApps,
         "\"my-group\" is not Deployment/kafka-consumer's group \"event\""
     ));
     assert!(has(
-        "trigger-matches-apps",
+        RuleId::TriggerMatchesApps,
         "\"test-topic\" is not a topic Deployment/kafka-consumer reads"
     ));
     assert!(has(
-        "offset-reset-matches",
+        RuleId::OffsetResetMatches,
         "latest while Deployment/kafka-consumer starts at earliest (the consumer's default)"
     ));
     assert!(has(
-        "deployment-shape",
+        RuleId::DeploymentShape,
         "apiVersion \"apps/v1 kafka-consumer\""
     ));
     assert!(has(
-        "deployment-shape",
+        RuleId::DeploymentShape,
         "replicas must be a whole number, not u5"
     ));
     assert!(has(
-        "deployment-shape",
+        RuleId::DeploymentShape,
         "selector app=kafka-producer does not match"
     ));
-    assert!(has("image-pull-policy", "imagePullPolicy: Always"));
-    assert!(has("image-pull-policy", "\"kafka-consumer\" has no tag"));
-    let skipped: Vec<&str> = r.skipped.iter().map(|(rule, _)| *rule).collect();
+    assert!(has(RuleId::ImagePullPolicy, "imagePullPolicy: Always"));
+    assert!(has(
+        RuleId::ImagePullPolicy,
+        "\"kafka-consumer\" has no tag"
+    ));
+    let skipped: Vec<RuleId> = r.skipped.iter().map(|(rule, _)| *rule).collect();
     for rule in [
-        "strimzi-kafka-version",
-        "strimzi-node-pool",
-        "trigger-topic-exists",
-        "max-replicas-partitions",
+        RuleId::StrimziKafkaVersion,
+        RuleId::StrimziNodePool,
+        RuleId::TriggerTopicExists,
+        RuleId::MaxReplicasPartitions,
     ] {
         assert!(skipped.contains(&rule), "{rule} skipped: {:?}", r.skipped);
     }
@@ -327,7 +329,7 @@ fn a_managed_kafka_outside_the_cluster_is_accepted_and_the_kafka_checks_are_skip
     assert!(r
         .skipped
         .iter()
-        .any(|(rule, _)| *rule == "scale-target-exists"));
+        .any(|(rule, _)| *rule == RuleId::ScaleTargetExists));
 }
 
 /// The secured overlay as `kubectl kustomize overlays/secure` renders it.
@@ -364,47 +366,47 @@ fn the_secured_overlay_passes_with_every_wiring_check() {
 #[test]
 fn every_wiring_rule_catches_its_breakage() {
     let good = secure_text();
-    let cases: Vec<(&str, String, &str)> = vec![
-        ("strimzi-secret-keys",
+    let cases: Vec<(RuleId, String, &str)> = vec![
+        (RuleId::StrimziSecretKeys,
          good.replacen("key: password", "key: passwd", 1),
          "has no key \"passwd\"; its keys are password, sasl.jaas.config"),
-        ("strimzi-secret-keys",
+        (RuleId::StrimziSecretKeys,
          good.replacen("key: ca.crt", "key: ca.pem", 1),
          "Secret my-cluster-cluster-ca-cert (made by Strimzi for Kafka/my-cluster's cluster CA) has no key \"ca.pem\""),
-        ("strimzi-secret-keys",
+        (RuleId::StrimziSecretKeys,
          good.replace("  consumer: kafka-consumer\n", ""),
          "ConfigMap kafka-users has no key \"consumer\""),
-        ("app-auth-listener",
+        (RuleId::AppAuthListener,
          good.replacen("value: sasl_ssl", "value: ssl", 1),
          "ssl against Kafka/my-cluster listener tls (port 9093), which wants sasl_ssl"),
-        ("app-auth-listener",
+        (RuleId::AppAuthListener,
          good.replacen("value: SCRAM-SHA-512", "value: SCRAM-SHA-256", 1),
          "SCRAM-SHA-256 against Kafka/my-cluster listener tls (port 9093)"),
-        ("app-auth-listener",
+        (RuleId::AppAuthListener,
          good.replacen("value: /etc/kafka-ca/ca.crt", "value: /etc/ssl/certs/ca-certificates.crt", 1),
          "kafka.ssl.ca.location does not point at its ca.crt"),
-        ("trigger-auth-listener",
+        (RuleId::TriggerAuthListener,
          good.replace("      tls: enable\n", ""),
          "tls: disable against Kafka/my-cluster listener tls (port 9093), which has tls: true"),
-        ("trigger-auth-listener",
+        (RuleId::TriggerAuthListener,
          good.replace("sasl: scram_sha512", "sasl: scram_sha256"),
          "sasl: scram_sha256 against Kafka/my-cluster listener tls"),
-        ("trigger-auth-listener",
+        (RuleId::TriggerAuthListener,
          good.replace("  - authenticationRef:\n      name: kafka-consumer\n    metadata:", "  - metadata:"),
          "needs credentials or a CA, and the trigger has no authenticationRef"),
-        ("trigger-auth-listener",
+        (RuleId::TriggerAuthListener,
          good.replace("  - key: ca.crt\n    name: my-cluster-cluster-ca-cert\n    parameter: ca\n", ""),
          "no parameter \"ca\""),
-        ("sasl-user-matches",
+        (RuleId::SaslUserMatches,
          good.replace("  consumer: kafka-consumer\n", "  consumer: kafka-reader\n"),
          "user \"kafka-reader\" is no KafkaUser of these manifests"),
-        ("sasl-user-matches",
+        (RuleId::SaslUserMatches,
          good.replace("key: password\n              name: kafka-producer-callback", "key: password\n              name: kafka-consumer"),
          "the password comes from Secret kafka-consumer key password, not from KafkaUser/kafka-producer-callback's Secret"),
-        ("acl-covers-app",
+        (RuleId::AclCoversApp,
          good.replace("      - Write\n", ""),
          "KafkaUser/kafka-producer-callback, whose ACLs do not allow Write on topic \"event\""),
-        ("acl-covers-app",
+        (RuleId::AclCoversApp,
          good.replace("        name: event\n        patternType: literal\n        type: group", "        name: events\n        patternType: literal\n        type: group"),
          "whose ACLs do not allow Read on group \"event\""),
     ];

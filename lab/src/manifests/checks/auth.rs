@@ -9,6 +9,7 @@
 //! through `tls`, `sasl` and a TriggerAuthentication. Each mismatch would show only in the
 //! cluster, as a client that never connects or a ScaledObject that never becomes Ready.
 
+use crate::rules::RuleId;
 use serde_yaml_ng::Value;
 
 use super::super::apps::{Deployment, Setting};
@@ -44,7 +45,7 @@ impl<'a> Wiring<'a> {
         let users = documents
             .iter()
             .filter(|d| d.kind() == "KafkaUser")
-            .filter_map(|d| super::strict(c, d, "strimzi-schema").map(|u| (d, u)))
+            .filter_map(|d| super::strict(c, d, RuleId::StrimziSchema).map(|u| (d, u)))
             .collect();
         Self {
             documents,
@@ -129,7 +130,7 @@ impl<'a> Wiring<'a> {
                 c.find_with(
                     r.doc,
                     &r.field,
-                    "strimzi-secret-keys",
+                    RuleId::StrimziSecretKeys,
                     format!(
                         "Secret {} (made by Strimzi for {owner}) has no key {:?}; its keys are {}",
                         r.name,
@@ -153,13 +154,13 @@ impl<'a> Wiring<'a> {
                     c.find(
                         r.doc,
                         &r.field,
-                        "strimzi-secret-keys",
+                        RuleId::StrimziSecretKeys,
                         format!("{} {} has no key {:?}", r.kind, r.name, r.key),
                     );
                 }
             }
             None => c.skip(
-                "strimzi-secret-keys",
+                RuleId::StrimziSecretKeys,
                 format!("{} {} is not made by these manifests", r.kind, r.name),
             ),
         }
@@ -215,7 +216,7 @@ impl<'a> Wiring<'a> {
             .find_map(|b| self.listener(b, app.namespace()))
         else {
             c.skip(
-                "app-auth-listener",
+                RuleId::AppAuthListener,
                 format!(
                     "Deployment/{}: its brokers are no listener of a Kafka here",
                     app.name()
@@ -243,7 +244,7 @@ impl<'a> Wiring<'a> {
             c.find_with(
                 app.doc,
                 "env kafka.security.protocol",
-                "app-auth-listener",
+                RuleId::AppAuthListener,
                 format!("{protocol} against {listener_name}, which wants {want}"),
                 Some(format!("kafka.security.protocol: {want}")),
             );
@@ -255,7 +256,7 @@ impl<'a> Wiring<'a> {
                     c.find_with(
                         app.doc,
                         "env kafka.sasl.mechanism",
-                        "app-auth-listener",
+                        RuleId::AppAuthListener,
                         format!("{value} against {listener_name}, which authenticates with scram-sha-512"),
                         Some("kafka.sasl.mechanism: SCRAM-SHA-512".into()),
                     );
@@ -266,7 +267,7 @@ impl<'a> Wiring<'a> {
             c.find_with(
                 app.doc,
                 "env kafka.ssl.ca.location",
-                "app-auth-listener",
+                RuleId::AppAuthListener,
                 format!("{listener_name} serves a certificate signed by Strimzi's cluster CA, and kafka.ssl.ca.location does not point at its ca.crt"),
                 Some(format!("mount Secret {}-cluster-ca-cert (key ca.crt) and set kafka.ssl.ca.location to the file", kafka.metadata.name)),
             );
@@ -278,7 +279,7 @@ impl<'a> Wiring<'a> {
             Some(u) => u,
             None => {
                 c.skip(
-                    "sasl-user-matches",
+                    RuleId::SaslUserMatches,
                     format!(
                         "Deployment/{}: its SASL user name is not in these manifests",
                         app.name()
@@ -376,7 +377,7 @@ impl<'a> Wiring<'a> {
             c.find_with(
                 doc,
                 &field("tls"),
-                "trigger-auth-listener",
+                RuleId::TriggerAuthListener,
                 format!(
                     "tls: {tls} against {listener_name}, which has tls: {}",
                     listener.tls
@@ -389,7 +390,7 @@ impl<'a> Wiring<'a> {
             c.find_with(
                 doc,
                 &field("sasl"),
-                "trigger-auth-listener",
+                RuleId::TriggerAuthListener,
                 format!(
                     "sasl: {sasl} against {listener_name}, which wants {}",
                     if scram { "SCRAM-SHA-512" } else { "no SASL" }
@@ -404,14 +405,14 @@ impl<'a> Wiring<'a> {
             c.find(
                 doc,
                 &format!("spec.triggers[{index}].authenticationRef"),
-                "trigger-auth-listener",
+                RuleId::TriggerAuthListener,
                 format!("{listener_name} needs credentials or a CA, and the trigger has no authenticationRef"),
             );
             return;
         };
         let Some(auth_doc) = auth_doc else {
             c.skip(
-                "trigger-auth-listener",
+                RuleId::TriggerAuthListener,
                 format!("{auth_kind}/{auth_name} is not in these manifests"),
             );
             return;
@@ -428,7 +429,7 @@ impl<'a> Wiring<'a> {
                 c.find(
                     auth_doc,
                     "spec",
-                    "trigger-auth-listener",
+                    RuleId::TriggerAuthListener,
                     format!("no parameter {p:?}: KEDA's Kafka scaler needs it for {listener_name} (it reads {p} only from authentication parameters)"),
                 );
             }
@@ -439,7 +440,7 @@ impl<'a> Wiring<'a> {
                 c.find_with(
                     auth_doc,
                     &ca.field,
-                    "trigger-auth-listener",
+                    RuleId::TriggerAuthListener,
                     format!("ca comes from {} key {}, not from the CA that signed {listener_name}'s certificate", ca.name, ca.key),
                     Some(format!("name: {strimzi_ca}, key: ca.crt")),
                 );
@@ -454,7 +455,7 @@ impl<'a> Wiring<'a> {
         });
         let Some(username) = username else {
             c.skip(
-                "sasl-user-matches",
+                RuleId::SaslUserMatches,
                 format!(
                     "TriggerAuthentication/{auth_name}: its username is not in these manifests"
                 ),
@@ -498,7 +499,7 @@ impl<'a> Wiring<'a> {
             c.find(
                 doc,
                 field,
-                "sasl-user-matches",
+                RuleId::SaslUserMatches,
                 format!(
                     "user {username:?} is no KafkaUser of these manifests in namespace {}",
                     doc.namespace().unwrap_or("(unset)")
@@ -510,7 +511,7 @@ impl<'a> Wiring<'a> {
             c.find(
                 doc,
                 field,
-                "sasl-user-matches",
+                RuleId::SaslUserMatches,
                 format!(
                     "KafkaUser/{username} belongs to {:?}, not to Kafka/{}",
                     user.cluster().unwrap_or("(no strimzi.io/cluster label)"),
@@ -522,7 +523,7 @@ impl<'a> Wiring<'a> {
             c.find(
                 doc,
                 field,
-                "sasl-user-matches",
+                RuleId::SaslUserMatches,
                 format!("KafkaUser/{username} is not a scram-sha-512 user"),
             );
         }
@@ -530,11 +531,11 @@ impl<'a> Wiring<'a> {
             Some((secret, key)) if secret != username || key != "password" => c.find_with(
                 doc,
                 field,
-                "sasl-user-matches",
+                RuleId::SaslUserMatches,
                 format!("the password comes from Secret {secret} key {key}, not from KafkaUser/{username}'s Secret"),
                 Some(format!("secretKeyRef name: {username}, key: password")),
             ),
-            None => c.find(doc, field, "sasl-user-matches", format!("no password read from a Secret for user {username}")),
+            None => c.find(doc, field, RuleId::SaslUserMatches, format!("no password read from a Secret for user {username}")),
             _ => {}
         }
     }
@@ -552,7 +553,7 @@ impl<'a> Wiring<'a> {
                 c.find_with(
                     doc,
                     "-",
-                    "acl-covers-app",
+                    RuleId::AclCoversApp,
                     format!("{who} connects as KafkaUser/{}, whose ACLs do not allow {operation} on {kind} {name:?}", user.metadata.name),
                     Some(format!("add to KafkaUser/{}: resource {{type: {kind}, name: {name}}}, operations [{operation}]", user.metadata.name)),
                 );
