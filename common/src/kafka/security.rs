@@ -73,12 +73,26 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    fn parse(word: &str) -> Self {
-        match word {
-            "ssl" => Self::Ssl,
-            "sasl_plaintext" => Self::SaslPlaintext,
-            "sasl_ssl" => Self::SaslSsl,
-            _ => Self::Plaintext,
+    /// The protocol `word` names, in any case as librdkafka reads it; `None` for a word
+    /// that names none (the binaries refuse it at start-up).
+    pub fn parse(word: &str) -> Option<Self> {
+        [
+            Self::Plaintext,
+            Self::Ssl,
+            Self::SaslPlaintext,
+            Self::SaslSsl,
+        ]
+        .into_iter()
+        .find(|p| p.as_str().eq_ignore_ascii_case(word.trim()))
+    }
+
+    /// The protocol a listener wants: TLS and SASL on or off.
+    pub fn for_listener(tls: bool, sasl: bool) -> Self {
+        match (tls, sasl) {
+            (true, true) => Self::SaslSsl,
+            (true, false) => Self::Ssl,
+            (false, true) => Self::SaslPlaintext,
+            (false, false) => Self::Plaintext,
         }
     }
 
@@ -141,7 +155,8 @@ impl Default for Security {
 impl Security {
     /// Reads the five settings and checks that they fit together.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let protocol = Protocol::parse(env.word(&SECURITY_PROTOCOL)?);
+        let protocol =
+            Protocol::parse(env.word(&SECURITY_PROTOCOL)?).unwrap_or(Protocol::Plaintext);
         let mechanism = env.optional_word(&SASL_MECHANISM)?;
         let username = env.optional_text(&SASL_USERNAME)?;
         let password = env.optional_text(&SASL_PASSWORD)?;

@@ -97,7 +97,12 @@ impl ScalerKind {
     }
 }
 
-/// The Kafka trigger's metadata, parsed, defaults filled in.
+/// KEDA's default `lagThreshold` (kafka_scaler.go, `default=10`).
+pub const DEFAULT_LAG_THRESHOLD: i64 = 10;
+
+/// The Kafka trigger's metadata as its scaler reads it: every value trimmed, parsed and
+/// typed, KEDA's defaults filled in. The one reading of a trigger: the emulator runs it,
+/// `check-manifests` compares it with the apps and the listener, the advice reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KafkaTrigger {
     pub scaler: ScalerKind,
@@ -107,19 +112,27 @@ pub struct KafkaTrigger {
     pub consumer_group: String,
     /// `topic`: none (all the group's topics), one, or with `apache-kafka` several.
     pub topics: Vec<String>,
+    /// The container variables named by `<key>FromEnv`.
+    pub from_env: FromEnv,
     /// `partitionLimitation`: only these partition ids count (only with a topic).
     pub partition_limitation: Option<Vec<i32>>,
-    /// `lagThreshold` (default 10, > 0).
+    /// `lagThreshold` (default [`DEFAULT_LAG_THRESHOLD`], > 0).
     pub lag_threshold: i64,
     /// `activationLagThreshold` (default 0).
     pub activation_lag_threshold: i64,
-    /// `offsetResetPolicy` (default latest).
+    /// `offsetResetPolicy` (default [`OffsetReset::KEDA_DEFAULT`]).
     pub offset_reset: OffsetReset,
+    /// Whether `offsetResetPolicy` is written (else KEDA's default applies).
+    pub offset_reset_given: bool,
     pub allow_idle_consumers: bool,
     pub scale_to_zero_on_invalid_offset: bool,
     pub exclude_persistent_lag: bool,
     pub limit_to_partitions_with_lag: bool,
     pub ensure_even_distribution_of_partitions: bool,
+    /// `tls: enable` (default disable).
+    pub tls: bool,
+    /// `sasl` (default none).
+    pub sasl: SaslMode,
 }
 
 impl Default for KafkaTrigger {
@@ -129,17 +142,30 @@ impl Default for KafkaTrigger {
             bootstrap_servers: Vec::new(),
             consumer_group: String::new(),
             topics: Vec::new(),
+            from_env: FromEnv::default(),
             partition_limitation: None,
-            lag_threshold: 10,
+            lag_threshold: DEFAULT_LAG_THRESHOLD,
             activation_lag_threshold: 0,
-            offset_reset: OffsetReset::Latest,
+            offset_reset: OffsetReset::KEDA_DEFAULT,
+            offset_reset_given: false,
             allow_idle_consumers: false,
             scale_to_zero_on_invalid_offset: false,
             exclude_persistent_lag: false,
             limit_to_partitions_with_lag: false,
             ensure_even_distribution_of_partitions: false,
+            tls: false,
+            sasl: SaslMode::None,
         }
     }
+}
+
+/// The container variables a trigger takes values from (`bootstrapServersFromEnv`, ...):
+/// KEDA reads them from the scale target's container.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FromEnv {
+    pub bootstrap_servers: Option<String>,
+    pub consumer_group: Option<String>,
+    pub topic: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,11 +175,71 @@ pub enum OffsetReset {
 }
 
 impl OffsetReset {
+    /// KEDA's default `offsetResetPolicy` (kafka_scaler.go, `default=latest`).
+    pub const KEDA_DEFAULT: OffsetReset = OffsetReset::Latest;
+
     pub fn as_str(self) -> &'static str {
         match self {
             OffsetReset::Latest => "latest",
             OffsetReset::Earliest => "earliest",
         }
+    }
+
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "latest" => Some(OffsetReset::Latest),
+            "earliest" => Some(OffsetReset::Earliest),
+            _ => None,
+        }
+    }
+}
+
+/// A trigger's `sasl` as KEDA's scalers name the mechanisms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMode {
+    None,
+    Plaintext,
+    ScramSha256,
+    ScramSha512,
+    OAuthBearer,
+    Gssapi,
+    AwsMskIam,
+}
+
+impl SaslMode {
+    pub const ALL: [SaslMode; 7] = [
+        SaslMode::None,
+        SaslMode::Plaintext,
+        SaslMode::ScramSha256,
+        SaslMode::ScramSha512,
+        SaslMode::OAuthBearer,
+        SaslMode::Gssapi,
+        SaslMode::AwsMskIam,
+    ];
+
+    /// The word in trigger metadata (`scram_sha512`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SaslMode::None => "none",
+            SaslMode::Plaintext => "plaintext",
+            SaslMode::ScramSha256 => "scram_sha256",
+            SaslMode::ScramSha512 => "scram_sha512",
+            SaslMode::OAuthBearer => "oauthbearer",
+            SaslMode::Gssapi => "gssapi",
+            SaslMode::AwsMskIam => "aws_msk_iam",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == word)
+    }
+
+    /// Whether KEDA needs a username and password for it (from a TriggerAuthentication).
+    pub fn needs_credentials(self) -> bool {
+        matches!(
+            self,
+            SaslMode::Plaintext | SaslMode::ScramSha256 | SaslMode::ScramSha512
+        )
     }
 }
 

@@ -19,6 +19,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
+use crate::emulator::spec::KafkaTrigger;
 use crate::emulator::ScalingSpec;
 use crate::rules::RuleId;
 
@@ -47,10 +48,22 @@ impl fmt::Display for Problem {
     }
 }
 
+/// A `kafka` or `apache-kafka` trigger of a ScaledObject, read as its scaler reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriggerReading {
+    /// Its place in `spec.triggers`.
+    pub index: usize,
+    pub trigger: KafkaTrigger,
+}
+
 /// A ScaledObject read and checked.
 #[derive(Debug, Clone)]
 pub struct Checked {
     pub name: String,
+    /// The typed object (absent when it does not fit the CRD's schema).
+    pub object: Option<model::ScaledObject>,
+    /// Its Kafka triggers, read once (a value KEDA refuses reads as its default).
+    pub triggers: Vec<TriggerReading>,
     /// Errors and warnings, as KEDA would have them.
     pub problems: Vec<Problem>,
     /// Settings that change scaling and that the emulator does not reproduce.
@@ -176,6 +189,8 @@ pub fn check(doc: &Value) -> Checked {
             }],
             not_emulated: Vec::new(),
             spec: None,
+            object: None,
+            triggers: Vec::new(),
         },
     }
 }

@@ -65,20 +65,86 @@ pub struct ObjectMeta {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ScaledObjectSpec {
     pub scale_target_ref: ScaleTarget,
-    /// Seconds between KEDA's polls (default 30, minimum 1).
+    /// Seconds between KEDA's polls (default [`defaults::POLLING_INTERVAL`], minimum 1).
     pub polling_interval: Option<i32>,
-    /// Seconds before the first drop to zero when no trigger was ever active (default 0).
+    /// Seconds before the first drop to zero when no trigger was ever active (default
+    /// [`defaults::INITIAL_COOLDOWN_PERIOD`]).
     pub initial_cooldown_period: Option<i32>,
-    /// Seconds of inactivity before KEDA drops to idle or min (default 300).
+    /// Seconds of inactivity before KEDA drops to idle or min (default
+    /// [`defaults::COOLDOWN_PERIOD`]).
     pub cooldown_period: Option<i32>,
     pub idle_replica_count: Option<i32>,
-    /// Default 0.
+    /// Default [`defaults::MIN_REPLICA_COUNT`].
     pub min_replica_count: Option<i32>,
-    /// Default 100.
+    /// Default [`defaults::MAX_REPLICA_COUNT`].
     pub max_replica_count: Option<i32>,
     pub advanced: Option<Advanced>,
     pub triggers: Vec<Trigger>,
     pub fallback: Option<Fallback>,
+}
+
+/// KEDA's defaults for the ScaledObject's own fields (scaledobject_types.go; the executor
+/// and the HPA KEDA builds read them through these): seconds and replica counts.
+pub mod defaults {
+    /// `pollingInterval`, seconds.
+    pub const POLLING_INTERVAL: i32 = 30;
+    /// `cooldownPeriod`, seconds.
+    pub const COOLDOWN_PERIOD: i32 = 300;
+    /// `initialCooldownPeriod`, seconds.
+    pub const INITIAL_COOLDOWN_PERIOD: i32 = 0;
+    /// `minReplicaCount`.
+    pub const MIN_REPLICA_COUNT: i32 = 0;
+    /// `maxReplicaCount`.
+    pub const MAX_REPLICA_COUNT: i32 = 100;
+}
+
+impl ScaledObjectSpec {
+    /// `pollingInterval` or KEDA's default, seconds.
+    pub fn polling_interval(&self) -> i32 {
+        self.polling_interval.unwrap_or(defaults::POLLING_INTERVAL)
+    }
+
+    /// `cooldownPeriod` or KEDA's default, seconds.
+    pub fn cooldown_period(&self) -> i32 {
+        self.cooldown_period.unwrap_or(defaults::COOLDOWN_PERIOD)
+    }
+
+    /// `initialCooldownPeriod` or KEDA's default, seconds.
+    pub fn initial_cooldown_period(&self) -> i32 {
+        self.initial_cooldown_period
+            .unwrap_or(defaults::INITIAL_COOLDOWN_PERIOD)
+    }
+
+    /// `minReplicaCount` or KEDA's default.
+    pub fn min_replicas(&self) -> i32 {
+        self.min_replica_count
+            .unwrap_or(defaults::MIN_REPLICA_COUNT)
+    }
+
+    /// `maxReplicaCount` or KEDA's default.
+    pub fn max_replicas(&self) -> i32 {
+        self.max_replica_count
+            .unwrap_or(defaults::MAX_REPLICA_COUNT)
+    }
+
+    /// The HPA `behavior` the ScaledObject gives, if any.
+    pub fn behavior(&self) -> Option<&Behavior> {
+        self.advanced
+            .as_ref()?
+            .horizontal_pod_autoscaler_config
+            .as_ref()?
+            .behavior
+            .as_ref()
+    }
+
+    /// The HPA's name: `horizontalPodAutoscalerConfig.name`, else `keda-hpa-<name>`.
+    pub fn hpa_name(&self, scaled_object: &str) -> String {
+        self.advanced
+            .as_ref()
+            .and_then(|a| a.horizontal_pod_autoscaler_config.as_ref())
+            .and_then(|h| h.name.clone())
+            .unwrap_or_else(|| format!("keda-hpa-{scaled_object}"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

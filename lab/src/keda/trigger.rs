@@ -13,7 +13,9 @@
 use std::collections::BTreeMap;
 
 use super::{Problem, Severity};
-use crate::emulator::spec::{KafkaTrigger, OffsetReset, ScalerKind};
+use crate::emulator::spec::{
+    FromEnv, KafkaTrigger, OffsetReset, SaslMode, ScalerKind, DEFAULT_LAG_THRESHOLD,
+};
 use crate::rules::RuleId;
 
 /// Keys the `kafka` scaler reads from trigger metadata (kafka_scaler.go kafkaMetadata,
@@ -198,11 +200,19 @@ impl Reader<'_> {
     }
 }
 
-/// What a trigger's metadata yields: the trigger (when nothing stops KEDA) and every
-/// problem found (errors and warnings).
+/// What a trigger's metadata yields: the trigger as KEDA reads it (a value KEDA refuses
+/// reads as its default) and every problem found, errors and warnings. KEDA runs the
+/// trigger only when no problem is an error.
 pub struct Parsed {
-    pub trigger: Option<KafkaTrigger>,
+    pub trigger: KafkaTrigger,
     pub problems: Vec<Problem>,
+}
+
+impl Parsed {
+    /// Whether KEDA accepts the trigger.
+    pub fn accepted(&self) -> bool {
+        self.problems.iter().all(|p| p.severity != Severity::Error)
+    }
 }
 
 /// Reads the metadata of trigger `index` as the `scaler` does. `has_authentication` tells
@@ -219,7 +229,25 @@ pub fn parse(
         problems: Vec::new(),
     };
     report_unknown_keys(&mut r, scaler);
+    let mut trigger = KafkaTrigger {
+        scaler,
+        ..KafkaTrigger::default()
+    };
+    read_identity(&mut r, &mut trigger);
+    read_lag_settings(&mut r, &mut trigger);
+    check_exclusive(&mut r, &trigger);
+    if scaler == ScalerKind::Kafka {
+        check_kafka_only(&mut r, &trigger);
+    }
+    read_auth(&mut r, &mut trigger, has_authentication);
+    Parsed {
+        trigger,
+        problems: r.problems,
+    }
+}
 
+/// Brokers, group and topic, each written or named by `<key>FromEnv`.
+fn read_identity(r: &mut Reader, t: &mut KafkaTrigger) {
     for key in ["bootstrapServers", "consumerGroup"] {
         if r.get(key).is_none() && !r.given_from_env(key) {
             r.error(
@@ -227,149 +255,126 @@ pub fn parse(
                 RuleId::KafkaRequired,
                 format!(
                     "missing: KEDA's {} scaler requires {key} (or {key}FromEnv)",
-                    scaler.trigger_type()
+                    t.scaler.trigger_type()
                 ),
             );
         }
     }
-    let bootstrap_servers = r
-        .get("bootstrapServers")
-        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
-        .unwrap_or_default();
-    let consumer_group = r.get("consumerGroup").unwrap_or_default().to_owned();
-    let topic_text = r.get("topic").map(str::to_owned);
-    let has_topic = topic_text.is_some() || r.given_from_env("topic");
-    let topics: Vec<String> = match (&topic_text, scaler) {
+    let list = |v: &str| {
+        v.split(',')
+            .map(|s| s.trim().to_owned())
+            .collect::<Vec<_>>()
+    };
+    t.bootstrap_servers = r.get("bootstrapServers").map(list).unwrap_or_default();
+    t.consumer_group = r.get("consumerGroup").unwrap_or_default().to_owned();
+    t.topics = match (r.get("topic"), t.scaler) {
         (None, _) => Vec::new(),
-        (Some(t), ScalerKind::Kafka) => vec![t.clone()],
-        (Some(t), ScalerKind::ApacheKafka) => t.split(',').map(|s| s.trim().to_owned()).collect(),
+        (Some(topic), ScalerKind::Kafka) => vec![topic.to_owned()],
+        (Some(topics), ScalerKind::ApacheKafka) => list(topics),
     };
-
-    let lag_threshold = r.int("lagThreshold", 10);
-    if r.get("lagThreshold").is_some() && lag_threshold <= 0 {
-        r.error(
-            "lagThreshold",
-            RuleId::KafkaThreshold,
-            format!("{lag_threshold} must be above 0"),
-        );
-    }
-    let activation_lag_threshold = r.int("activationLagThreshold", 0);
-    if activation_lag_threshold < 0 {
-        r.error(
-            "activationLagThreshold",
-            RuleId::KafkaThreshold,
-            format!("{activation_lag_threshold} must be 0 or more"),
-        );
-    }
-    let offset_reset = match r
-        .one_of("offsetResetPolicy", &["latest", "earliest"], "latest")
-        .as_str()
-    {
-        "earliest" => OffsetReset::Earliest,
-        _ => OffsetReset::Latest,
+    let from_env = |key: &str| r.get(&format!("{key}FromEnv")).map(str::to_owned);
+    t.from_env = FromEnv {
+        bootstrap_servers: from_env("bootstrapServers"),
+        consumer_group: from_env("consumerGroup"),
+        topic: from_env("topic"),
     };
-    let allow_idle_consumers = r.boolean("allowIdleConsumers");
-    let exclude_persistent_lag = r.boolean("excludePersistentLag");
-    let scale_to_zero_on_invalid_offset = r.boolean("scaleToZeroOnInvalidOffset");
-    let limit_to_partitions_with_lag = r.boolean("limitToPartitionsWithLag");
-    let ensure_even_distribution_of_partitions = r.boolean("ensureEvenDistributionOfPartitions");
+}
 
-    let limitation_text = r.get("partitionLimitation").map(str::to_owned);
-    let mut partition_limitation = limitation_text.and_then(|text| {
-        let parsed = match scaler {
-            ScalerKind::Kafka => kafka_partition_limitation(&text),
-            ScalerKind::ApacheKafka => apache_partition_limitation(&text),
-        };
-        match parsed {
-            Ok(ids) => Some(ids),
-            Err(message) => {
-                r.error("partitionLimitation", RuleId::KafkaValue, message);
-                None
-            }
-        }
-    });
-    if !has_topic && partition_limitation.is_some() {
+/// Whether the trigger has a topic, written or from the environment.
+fn has_topic(t: &KafkaTrigger) -> bool {
+    !t.topics.is_empty() || t.from_env.topic.is_some()
+}
+
+/// Thresholds, the offset reset policy, the partition options and limitation.
+fn read_lag_settings(r: &mut Reader, t: &mut KafkaTrigger) {
+    t.lag_threshold = r.int("lagThreshold", DEFAULT_LAG_THRESHOLD);
+    if r.get("lagThreshold").is_some() && t.lag_threshold <= 0 {
+        let message = format!("{} must be above 0", t.lag_threshold);
+        r.error("lagThreshold", RuleId::KafkaThreshold, message);
+    }
+    t.activation_lag_threshold = r.int("activationLagThreshold", 0);
+    if t.activation_lag_threshold < 0 {
+        let message = format!("{} must be 0 or more", t.activation_lag_threshold);
+        r.error("activationLagThreshold", RuleId::KafkaThreshold, message);
+    }
+    let policy = r.one_of(
+        "offsetResetPolicy",
+        &["latest", "earliest"],
+        OffsetReset::KEDA_DEFAULT.as_str(),
+    );
+    t.offset_reset = OffsetReset::parse(&policy).unwrap_or(OffsetReset::KEDA_DEFAULT);
+    t.offset_reset_given = r.get("offsetResetPolicy").is_some();
+    t.allow_idle_consumers = r.boolean("allowIdleConsumers");
+    t.exclude_persistent_lag = r.boolean("excludePersistentLag");
+    t.scale_to_zero_on_invalid_offset = r.boolean("scaleToZeroOnInvalidOffset");
+    t.limit_to_partitions_with_lag = r.boolean("limitToPartitionsWithLag");
+    t.ensure_even_distribution_of_partitions = r.boolean("ensureEvenDistributionOfPartitions");
+    let Some(text) = r.get("partitionLimitation").map(str::to_owned) else {
+        return;
+    };
+    let parsed = match t.scaler {
+        ScalerKind::Kafka => kafka_partition_limitation(&text),
+        ScalerKind::ApacheKafka => apache_partition_limitation(&text),
+    };
+    match parsed {
+        Err(message) => r.error("partitionLimitation", RuleId::KafkaValue, message),
         // Both scalers drop the limitation without a topic (Validate).
-        r.problem(
+        Ok(_) if !has_topic(t) => r.problem(
             Severity::Warning,
             "partitionLimitation",
             RuleId::KafkaExclusive,
             "ignored by KEDA without a topic".into(),
-        );
-        partition_limitation = None;
+        ),
+        Ok(ids) => t.partition_limitation = Some(ids),
     }
+}
 
-    // Mutually exclusive options and options that need a topic (Validate).
-    if allow_idle_consumers && limit_to_partitions_with_lag {
+/// Mutually exclusive options and options that need a topic (both scalers' Validate).
+fn check_exclusive(r: &mut Reader, t: &KafkaTrigger) {
+    if t.allow_idle_consumers && t.limit_to_partitions_with_lag {
         r.error(
             "",
             RuleId::KafkaExclusive,
             "allowIdleConsumers and limitToPartitionsWithLag cannot be set simultaneously".into(),
         );
     }
-    if !has_topic && limit_to_partitions_with_lag {
+    if !has_topic(t) && t.limit_to_partitions_with_lag {
         r.error(
             "limitToPartitionsWithLag",
             RuleId::KafkaExclusive,
             "topic must be specified when using limitToPartitionsWithLag".into(),
         );
     }
-    if scaler == ScalerKind::Kafka {
-        if limit_to_partitions_with_lag && ensure_even_distribution_of_partitions {
-            r.error(
-                "",
-                RuleId::KafkaExclusive,
-                "limitToPartitionsWithLag and ensureEvenDistributionOfPartitions cannot be set simultaneously".into(),
-            );
-        }
-        if !has_topic && ensure_even_distribution_of_partitions {
-            r.error(
-                "ensureEvenDistributionOfPartitions",
-                RuleId::KafkaExclusive,
-                "topic must be specified when using ensureEvenDistributionOfPartitions".into(),
-            );
-        }
-        if let Some(v) = r.get("version") {
-            if !sarama_version_ok(v) {
-                let v = v.to_owned();
-                r.error(
-                    "version",
-                    RuleId::KafkaValue,
-                    format!("{v:?} is not a Kafka version sarama parses (1.0.0 or later as X.Y.Z, older as 0.X.Y.Z)"),
-                );
-            }
-        }
-        if let Some(full) = r.get("fullMetadata") {
-            if go_parse_bool(full) == Some(false) && !has_topic {
-                r.problem(
-                    Severity::Warning,
-                    "fullMetadata",
-                    RuleId::KafkaMainOnly,
-                    "KEDA main refuses fullMetadata \"false\" without a topic".into(),
-                );
-            }
-        }
-    }
-    check_auth(&mut r, scaler, has_authentication);
+}
 
-    let errors = r.problems.iter().any(|p| p.severity == Severity::Error);
-    Parsed {
-        trigger: (!errors).then_some(KafkaTrigger {
-            scaler,
-            bootstrap_servers,
-            consumer_group,
-            topics,
-            partition_limitation,
-            lag_threshold,
-            activation_lag_threshold,
-            offset_reset,
-            allow_idle_consumers,
-            scale_to_zero_on_invalid_offset,
-            exclude_persistent_lag,
-            limit_to_partitions_with_lag,
-            ensure_even_distribution_of_partitions,
-        }),
-        problems: r.problems,
+/// What only the `kafka` scaler refuses (kafka_scaler.go Validate, parseKafkaMetadata).
+fn check_kafka_only(r: &mut Reader, t: &KafkaTrigger) {
+    if t.limit_to_partitions_with_lag && t.ensure_even_distribution_of_partitions {
+        r.error(
+            "",
+            RuleId::KafkaExclusive,
+            "limitToPartitionsWithLag and ensureEvenDistributionOfPartitions cannot be set simultaneously".into(),
+        );
+    }
+    if !has_topic(t) && t.ensure_even_distribution_of_partitions {
+        r.error(
+            "ensureEvenDistributionOfPartitions",
+            RuleId::KafkaExclusive,
+            "topic must be specified when using ensureEvenDistributionOfPartitions".into(),
+        );
+    }
+    if let Some(v) = r.get("version").filter(|v| !sarama_version_ok(v)) {
+        let message = format!("{v:?} is not a Kafka version sarama parses (1.0.0 or later as X.Y.Z, older as 0.X.Y.Z)");
+        r.error("version", RuleId::KafkaValue, message);
+    }
+    let full = r.get("fullMetadata").and_then(go_parse_bool);
+    if full == Some(false) && !has_topic(t) {
+        r.problem(
+            Severity::Warning,
+            "fullMetadata",
+            RuleId::KafkaMainOnly,
+            "KEDA main refuses fullMetadata \"false\" without a topic".into(),
+        );
     }
 }
 
@@ -422,95 +427,99 @@ fn report_unknown_keys(r: &mut Reader, scaler: ScalerKind) {
     }
 }
 
-/// SASL and TLS settings KEDA refuses before it connects. Username, password, cert and key
-/// live in a TriggerAuthentication: without `authenticationRef` they cannot be there.
-fn check_auth(r: &mut Reader, scaler: ScalerKind, has_authentication: bool) {
-    let tls = r.one_of("tls", &["enable", "disable"], "disable");
-    match scaler {
-        ScalerKind::Kafka => {
-            r.boolean("unsafeSsl");
-            let sasl = r.one_of(
-                "sasl",
-                &[
-                    "none",
-                    "plaintext",
-                    "scram_sha256",
-                    "scram_sha512",
-                    "oauthbearer",
-                    "gssapi",
-                ],
-                "none",
+/// `tls` and `sasl`, and the SASL and TLS settings KEDA refuses before it connects.
+/// Username, password, cert and key live in a TriggerAuthentication: without
+/// `authenticationRef` they cannot be there.
+fn read_auth(r: &mut Reader, t: &mut KafkaTrigger, has_authentication: bool) {
+    t.tls = r.one_of("tls", &["enable", "disable"], "disable") == "enable";
+    // The words each scaler's enum allows (kafka_scaler.go and apache_kafka_scaler.go
+    // kafkaMetadata tags).
+    let allowed: &[SaslMode] = match t.scaler {
+        ScalerKind::Kafka => &[
+            SaslMode::None,
+            SaslMode::Plaintext,
+            SaslMode::ScramSha256,
+            SaslMode::ScramSha512,
+            SaslMode::OAuthBearer,
+            SaslMode::Gssapi,
+        ],
+        ScalerKind::ApacheKafka => &[
+            SaslMode::None,
+            SaslMode::Plaintext,
+            SaslMode::ScramSha256,
+            SaslMode::ScramSha512,
+            SaslMode::Gssapi,
+            SaslMode::AwsMskIam,
+        ],
+    };
+    let words: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+    t.sasl = SaslMode::parse(&r.one_of("sasl", &words, "none")).unwrap_or(SaslMode::None);
+    match t.scaler {
+        ScalerKind::Kafka => check_kafka_auth(r, t, has_authentication),
+        ScalerKind::ApacheKafka => check_apache_kafka_auth(r, t, has_authentication),
+    }
+}
+
+/// kafka_scaler.go parseTLS, parseSASL.
+fn check_kafka_auth(r: &mut Reader, t: &KafkaTrigger, has_authentication: bool) {
+    r.boolean("unsafeSsl");
+    let provider = r.one_of("saslTokenProvider", &["bearer", "aws_msk_iam"], "bearer");
+    let sasl = t.sasl;
+    let needs_secret = sasl.needs_credentials()
+        || sasl == SaslMode::Gssapi
+        || (sasl == SaslMode::OAuthBearer && provider == "bearer");
+    if needs_secret && !has_authentication {
+        r.error(
+            "sasl",
+            RuleId::KafkaAuth,
+            format!("sasl {} needs a username and a password, which KEDA reads only from a TriggerAuthentication: without authenticationRef the scaler fails with \"no username given\"", sasl.as_str()),
+        );
+    }
+    if sasl == SaslMode::OAuthBearer && provider == "aws_msk_iam" {
+        if !t.tls {
+            r.error(
+                "tls",
+                RuleId::KafkaAuth,
+                "TLS is required for AWS MSK authentication".into(),
             );
-            let provider = r.one_of("saslTokenProvider", &["bearer", "aws_msk_iam"], "bearer");
-            let needs_secret = matches!(
-                sasl.as_str(),
-                "plaintext" | "scram_sha256" | "scram_sha512" | "gssapi"
-            ) || (sasl == "oauthbearer" && provider == "bearer");
-            if needs_secret && !has_authentication {
-                r.error(
-                    "sasl",
-                    RuleId::KafkaAuth,
-                    format!("sasl {sasl} needs a username and a password, which KEDA reads only from a TriggerAuthentication: without authenticationRef the scaler fails with \"no username given\""),
-                );
-            }
-            if sasl == "oauthbearer" && provider == "aws_msk_iam" {
-                if tls != "enable" {
-                    r.error(
-                        "tls",
-                        RuleId::KafkaAuth,
-                        "TLS is required for AWS MSK authentication".into(),
-                    );
-                }
-                if r.get("awsRegion").is_none() {
-                    r.error("awsRegion", RuleId::KafkaAuth, "no awsRegion given".into());
-                }
-            }
         }
-        ScalerKind::ApacheKafka => {
-            let sasl = r.one_of(
-                "sasl",
-                &[
-                    "none",
-                    "plaintext",
-                    "scram_sha256",
-                    "scram_sha512",
-                    "gssapi",
-                    "aws_msk_iam",
-                ],
-                "none",
+        if r.get("awsRegion").is_none() {
+            r.error("awsRegion", RuleId::KafkaAuth, "no awsRegion given".into());
+        }
+    }
+}
+
+/// apache_kafka_scaler.go Validate, parseApacheKafkaAuthParams.
+fn check_apache_kafka_auth(r: &mut Reader, t: &KafkaTrigger, has_authentication: bool) {
+    let sasl = t.sasl;
+    if sasl.needs_credentials() && !has_authentication {
+        r.error(
+            "sasl",
+            RuleId::KafkaAuth,
+            format!("sasl {} needs a username and a password from a TriggerAuthentication (authenticationRef)", sasl.as_str()),
+        );
+    }
+    if sasl == SaslMode::Gssapi {
+        r.error(
+            "sasl",
+            RuleId::KafkaAuth,
+            "the apache-kafka scaler accepts gssapi in its enum but has no client for it (\"err sasl type\")".into(),
+        );
+    }
+    if sasl == SaslMode::AwsMskIam {
+        if r.get("awsRegion").is_none() {
+            r.error(
+                "awsRegion",
+                RuleId::KafkaAuth,
+                "awsRegion must be set when using AWS MSK IAM".into(),
             );
-            if matches!(sasl.as_str(), "plaintext" | "scram_sha256" | "scram_sha512")
-                && !has_authentication
-            {
-                r.error(
-                    "sasl",
-                    RuleId::KafkaAuth,
-                    format!("sasl {sasl} needs a username and a password from a TriggerAuthentication (authenticationRef)"),
-                );
-            }
-            if sasl == "gssapi" {
-                r.error(
-                    "sasl",
-                    RuleId::KafkaAuth,
-                    "the apache-kafka scaler accepts gssapi in its enum but has no client for it (\"err sasl type\")".into(),
-                );
-            }
-            if sasl == "aws_msk_iam" {
-                if r.get("awsRegion").is_none() {
-                    r.error(
-                        "awsRegion",
-                        RuleId::KafkaAuth,
-                        "awsRegion must be set when using AWS MSK IAM".into(),
-                    );
-                }
-                if tls != "enable" {
-                    r.error(
-                        "tls",
-                        RuleId::KafkaAuth,
-                        "TLS must be enabled when using AWS MSK IAM".into(),
-                    );
-                }
-            }
+        }
+        if !t.tls {
+            r.error(
+                "tls",
+                RuleId::KafkaAuth,
+                "TLS must be enabled when using AWS MSK IAM".into(),
+            );
         }
     }
 }
@@ -695,8 +704,7 @@ mod tests {
             false,
             0,
         )
-        .trigger
-        .unwrap();
+        .trigger;
         assert_eq!(t.lag_threshold, 7);
         let e = errors(ScalerKind::Kafka, &with(&[("lagThreshold", "05")]));
         assert!(
@@ -800,8 +808,7 @@ mod tests {
             false,
             0,
         )
-        .trigger
-        .unwrap();
+        .trigger;
         assert_eq!(t.partition_limitation, Some(vec![0, 2, 3, 4, 7]));
         let t = parse(
             ScalerKind::ApacheKafka,
@@ -809,8 +816,7 @@ mod tests {
             false,
             0,
         )
-        .trigger
-        .unwrap();
+        .trigger;
         assert_eq!(t.partition_limitation, Some(vec![1, 2, 3, 5]));
         assert!(
             !errors(
@@ -827,8 +833,7 @@ mod tests {
         ]);
         let parsed = parse(ScalerKind::Kafka, &no_topic, false, 0);
         assert_eq!(
-            parsed.trigger.unwrap().partition_limitation,
-            None,
+            parsed.trigger.partition_limitation, None,
             "dropped without a topic"
         );
         assert!(parsed.problems[0]
@@ -844,8 +849,7 @@ mod tests {
             false,
             0,
         )
-        .trigger
-        .unwrap();
+        .trigger;
         assert_eq!(t.topics, ["a", "b"], "topic is a list");
         // ensureEvenDistributionOfPartitions with limitToPartitionsWithLag: not refused.
         let m = with(&[
@@ -883,8 +887,7 @@ mod tests {
             .map(|p| (p.field.clone(), p.rule, p.message.clone()))
             .collect();
         assert_eq!(
-            p.trigger.unwrap().lag_threshold,
-            10,
+            p.trigger.lag_threshold, 10,
             "the typo changed nothing, as in KEDA"
         );
         let find = |k: &str| warnings.iter().find(|w| w.0.ends_with(k)).unwrap().clone();

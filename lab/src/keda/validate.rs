@@ -7,7 +7,7 @@
 //! reason: never ignored.
 
 use super::model::{self, ScaledObject};
-use super::{trigger, Checked, Problem, Severity};
+use super::{trigger, Checked, Problem, Severity, TriggerReading};
 use crate::emulator::spec::{
     Annotations, Behavior, MetricType, Millis, Policy, PolicyKind, ScalerKind, ScalingRules,
     ScalingSpec, SelectPolicy, HPA_SYNC,
@@ -59,6 +59,12 @@ impl Collector {
     }
 }
 
+impl Collector {
+    fn has_errors(&self) -> bool {
+        self.problems.iter().any(|p| p.severity == Severity::Error)
+    }
+}
+
 /// Every rule, in the order KEDA meets them.
 pub fn validate(so: &ScaledObject) -> Checked {
     let mut c = Collector {
@@ -66,6 +72,77 @@ pub fn validate(so: &ScaledObject) -> Checked {
         not_emulated: Vec::new(),
     };
     let spec = &so.spec;
+    check_kind(&mut c, so);
+    check_crd_minimums(&mut c, spec);
+    check_replica_bounds(&mut c, spec);
+    check_name(&mut c, so);
+    check_scale_target(&mut c, &spec.scale_target_ref);
+    check_triggers(&mut c, &spec.triggers);
+    check_fallback(&mut c, so);
+    let behavior = spec.behavior().map(|b| parse_behavior(&mut c, b));
+    let annotations = parse_annotations(&mut c, &so.metadata.annotations);
+    check_scaling_modifiers(&mut c, spec);
+    let triggers = read_kafka_triggers(&mut c, &spec.triggers);
+    let metric_type = triggers.first().map_or(MetricType::AverageValue, |t| {
+        metric_type(
+            &mut c,
+            t.index,
+            spec.triggers[t.index].metric_type.as_deref(),
+        )
+    });
+    let scaling = match triggers.first() {
+        Some(first) if !c.has_errors() => Some(ScalingSpec {
+            target: spec.scale_target_ref.name.clone(),
+            polling_interval: seconds(spec.polling_interval()),
+            cooldown_period: seconds(spec.cooldown_period()),
+            initial_cooldown_period: seconds(spec.initial_cooldown_period()),
+            min_replicas: spec.min_replicas().max(0) as u32,
+            max_replicas: spec.max_replicas().max(1) as u32,
+            idle_replicas: spec.idle_replica_count.map(|n| n.max(0) as u32),
+            behavior: with_paused_directions(behavior.flatten(), &annotations),
+            hpa_sync: HPA_SYNC,
+            trigger: first.trigger.clone(),
+            metric_type,
+            use_cached_metrics: spec.triggers[first.index].use_cached_metrics,
+            annotations,
+        }),
+        _ => None,
+    };
+    Checked {
+        name: so.metadata.name.clone(),
+        problems: c.problems,
+        not_emulated: c.not_emulated,
+        spec: scaling,
+        object: Some(so.clone()),
+        triggers,
+    }
+}
+
+fn seconds(value: i32) -> Millis {
+    value.max(0) as u64 * 1000
+}
+
+/// paused-scale-in/out: KEDA gives the HPA a behavior with that direction Disabled,
+/// creating one if there is none (controllers/keda/hpa.go newHPAForScaledObject); the API
+/// server fills in the rest.
+fn with_paused_directions(behavior: Option<Behavior>, a: &Annotations) -> Option<Behavior> {
+    let mut behavior = behavior;
+    if a.paused_scale_in {
+        behavior
+            .get_or_insert_with(Behavior::defaults)
+            .scale_down
+            .select = SelectPolicy::Disabled;
+    }
+    if a.paused_scale_out {
+        behavior
+            .get_or_insert_with(Behavior::defaults)
+            .scale_up
+            .select = SelectPolicy::Disabled;
+    }
+    behavior
+}
+
+fn check_kind(c: &mut Collector, so: &ScaledObject) {
     if so.api_version != "keda.sh/v1alpha1" || so.kind != "ScaledObject" {
         c.error(
             "apiVersion",
@@ -76,28 +153,27 @@ pub fn validate(so: &ScaledObject) -> Checked {
             ),
         );
     }
+}
 
-    // CRD validation markers (scaledobject_types.go).
-    let at_least = |c: &mut Collector, field: &str, value: Option<i32>, min: i32| {
+/// CRD validation markers (scaledobject_types.go).
+fn check_crd_minimums(c: &mut Collector, spec: &model::ScaledObjectSpec) {
+    for (field, value, min) in [
+        ("spec.pollingInterval", spec.polling_interval, 1),
+        ("spec.cooldownPeriod", spec.cooldown_period, 0),
+        (
+            "spec.initialCooldownPeriod",
+            spec.initial_cooldown_period,
+            0,
+        ),
+        ("spec.idleReplicaCount", spec.idle_replica_count, 0),
+        ("spec.minReplicaCount", spec.min_replica_count, 0),
+        ("spec.maxReplicaCount", spec.max_replica_count, 1),
+    ] {
         if let Some(v) = value.filter(|v| *v < min) {
-            c.error(
-                field,
-                RuleId::KedaCrdMinimum,
-                format!("{v} is below the CRD's minimum {min}"),
-            );
+            let message = format!("{v} is below the CRD's minimum {min}");
+            c.error(field, RuleId::KedaCrdMinimum, message);
         }
-    };
-    at_least(&mut c, "spec.pollingInterval", spec.polling_interval, 1);
-    at_least(&mut c, "spec.cooldownPeriod", spec.cooldown_period, 0);
-    at_least(
-        &mut c,
-        "spec.initialCooldownPeriod",
-        spec.initial_cooldown_period,
-        0,
-    );
-    at_least(&mut c, "spec.idleReplicaCount", spec.idle_replica_count, 0);
-    at_least(&mut c, "spec.minReplicaCount", spec.min_replica_count, 0);
-    at_least(&mut c, "spec.maxReplicaCount", spec.max_replica_count, 1);
+    }
     if spec.scale_target_ref.name.is_empty() {
         c.error(
             "spec.scaleTargetRef.name",
@@ -112,38 +188,32 @@ pub fn validate(so: &ScaledObject) -> Checked {
             "no triggers defined in the ScaledObject",
         );
     }
+}
 
-    check_replica_bounds(&mut c, spec);
-    check_name(&mut c, so);
-    check_scale_target(&mut c, &spec.scale_target_ref);
-    check_triggers(&mut c, &spec.triggers);
-    check_fallback(&mut c, so);
-    let behavior = spec
-        .advanced
-        .as_ref()
-        .and_then(|a| a.horizontal_pod_autoscaler_config.as_ref())
-        .and_then(|h| h.behavior.as_ref())
-        .map(|b| parse_behavior(&mut c, b));
-    let annotations = parse_annotations(&mut c, &so.metadata.annotations);
-    if let Some(m) = spec
+fn check_scaling_modifiers(c: &mut Collector, spec: &model::ScaledObjectSpec) {
+    let Some(m) = spec
         .advanced
         .as_ref()
         .and_then(|a| a.scaling_modifiers.as_ref())
-    {
-        let set = [&m.formula, &m.target, &m.activation_target, &m.metric_type]
-            .iter()
-            .any(|f| f.as_deref().is_some_and(|v| !v.is_empty()));
-        if set {
-            c.not_emulated(
-                "spec.advanced.scalingModifiers",
-                "KEDA composes the metric with a formula of the triggers' metrics (expr-lang), which the emulator does not evaluate",
-            );
-        }
+    else {
+        return;
+    };
+    let set = [&m.formula, &m.target, &m.activation_target, &m.metric_type]
+        .iter()
+        .any(|f| f.as_deref().is_some_and(|v| !v.is_empty()));
+    if set {
+        c.not_emulated(
+            "spec.advanced.scalingModifiers",
+            "KEDA composes the metric with a formula of the triggers' metrics (expr-lang), which the emulator does not evaluate",
+        );
     }
+}
 
-    // The Kafka trigger the emulator runs.
+/// Every `kafka` and `apache-kafka` trigger, read as its scaler reads it; what the
+/// emulator cannot run is listed as not emulated.
+fn read_kafka_triggers(c: &mut Collector, triggers: &[model::Trigger]) -> Vec<TriggerReading> {
     let mut kafka = Vec::new();
-    for (i, t) in spec.triggers.iter().enumerate() {
+    for (i, t) in triggers.iter().enumerate() {
         let scaler = match t.kind.as_str() {
             "kafka" => ScalerKind::Kafka,
             "apache-kafka" => ScalerKind::ApacheKafka,
@@ -157,7 +227,10 @@ pub fn validate(so: &ScaledObject) -> Checked {
         };
         let parsed = trigger::parse(scaler, &t.metadata, t.authentication_ref.is_some(), i);
         c.problems.extend(parsed.problems);
-        kafka.push((i, t, parsed.trigger));
+        kafka.push(TriggerReading {
+            index: i,
+            trigger: parsed.trigger,
+        });
     }
     if kafka.len() > 1 {
         c.not_emulated(
@@ -168,77 +241,29 @@ pub fn validate(so: &ScaledObject) -> Checked {
             ),
         );
     }
-    let metric_type = kafka.first().map_or(MetricType::AverageValue, |(i, t, _)| {
-        metric_type(&mut c, *i, t.metric_type.as_deref())
-    });
-    if let Some((i, _, Some(trigger))) = kafka.first() {
-        if trigger.scaler == ScalerKind::ApacheKafka && trigger.topics.is_empty() {
+    if let Some(first) = kafka.first() {
+        let (i, t) = (first.index, &first.trigger);
+        if t.scaler == ScalerKind::ApacheKafka && t.topics.is_empty() {
             c.not_emulated(
                 &format!("spec.triggers[{i}].metadata.topic"),
                 "apache-kafka without a topic reads every topic of the cluster and fails while the group has no members (apache_kafka_scaler.go getTopicPartitions); give the topic",
             );
         }
-        if trigger.topics.len() > 1 {
+        if t.topics.len() > 1 {
             c.not_emulated(
                 &format!("spec.triggers[{i}].metadata.topic"),
                 "several topics (the lab reads one topic)",
             );
         }
     }
-
-    let errors = c.problems.iter().any(|p| p.severity == Severity::Error);
-    let scaling = match kafka.into_iter().next() {
-        Some((_, t, Some(trigger))) if !errors => {
-            let mut behavior = behavior.flatten();
-            // paused-scale-in/out: KEDA gives the HPA a behavior with that direction
-            // Disabled, creating one if there is none (controllers/keda/hpa.go
-            // newHPAForScaledObject); the API server fills in the rest.
-            if annotations.paused_scale_in {
-                behavior
-                    .get_or_insert_with(Behavior::defaults)
-                    .scale_down
-                    .select = SelectPolicy::Disabled;
-            }
-            if annotations.paused_scale_out {
-                behavior
-                    .get_or_insert_with(Behavior::defaults)
-                    .scale_up
-                    .select = SelectPolicy::Disabled;
-            }
-            let seconds = |v: Option<i32>, default: u64| -> Millis {
-                v.map_or(default, |s| s.max(0) as u64) * 1000
-            };
-            Some(ScalingSpec {
-                target: spec.scale_target_ref.name.clone(),
-                polling_interval: seconds(spec.polling_interval, 30),
-                cooldown_period: seconds(spec.cooldown_period, 300),
-                initial_cooldown_period: seconds(spec.initial_cooldown_period, 0),
-                min_replicas: spec.min_replica_count.unwrap_or(0).max(0) as u32,
-                max_replicas: spec.max_replica_count.unwrap_or(100).max(1) as u32,
-                idle_replicas: spec.idle_replica_count.map(|n| n.max(0) as u32),
-                behavior,
-                hpa_sync: HPA_SYNC,
-                trigger,
-                metric_type,
-                use_cached_metrics: t.use_cached_metrics,
-                annotations,
-            })
-        }
-        _ => None,
-    };
-    Checked {
-        name: so.metadata.name.clone(),
-        problems: c.problems,
-        not_emulated: c.not_emulated,
-        spec: scaling,
-    }
+    kafka
 }
 
 /// CheckReplicaCountBoundsAreValid and the CRD's CEL rule. KEDA compares idleReplicaCount
 /// with GetHPAMinReplicas when minReplicaCount is set (so `minReplicaCount: 0` counts as
 /// 1 there) and with 0 when it is not.
 fn check_replica_bounds(c: &mut Collector, spec: &model::ScaledObjectSpec) {
-    let max = spec.max_replica_count.unwrap_or(100);
+    let max = spec.max_replicas();
     if let Some(min) = spec.min_replica_count {
         if min > max {
             c.error(
@@ -279,13 +304,7 @@ fn check_name(c: &mut Collector, so: &ScaledObject) {
             ),
         );
     }
-    let hpa = so
-        .spec
-        .advanced
-        .as_ref()
-        .and_then(|a| a.horizontal_pod_autoscaler_config.as_ref())
-        .and_then(|h| h.name.clone())
-        .unwrap_or_else(|| format!("keda-hpa-{name}"));
+    let hpa = so.spec.hpa_name(name);
     if hpa.len() > MAX_LABEL_VALUE {
         c.error(
             "spec.advanced.horizontalPodAutoscalerConfig.name",

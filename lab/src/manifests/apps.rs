@@ -1,7 +1,11 @@
 //! Deployments as the checks need them: their containers' images and pull policies, and
-//! the settings the producer and consumer read from the environment (under any of the
-//! spellings the binaries accept, dotted first, with the binaries' defaults).
+//! the settings the producer and consumer read from the environment. Settings are named
+//! by the binaries' own declarations ([`common::config::Setting`]: the producer's, the
+//! consumer's and the shared security settings), read under every spelling the binaries
+//! accept (dotted first), with the binaries' defaults.
 
+use common::config::{Preset, Setting};
+use common::kafka::security::{self, Protocol};
 use serde_yaml_ng::Value;
 
 use super::Document;
@@ -11,9 +15,35 @@ pub struct Deployment<'a> {
     pub doc: &'a Document,
 }
 
-/// An environment setting: its value, or that it comes from a Secret or ConfigMap.
+/// Which of the project's binaries a Deployment runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Producer,
+    Consumer,
+}
+
+impl Role {
+    /// The setting that names the brokers it connects to.
+    pub fn brokers(self) -> &'static Setting {
+        match self {
+            Role::Producer => &producer::config::BROKERS_HOST,
+            Role::Consumer => &consumer::config::BROKERS,
+        }
+    }
+
+    /// The image the project builds for it.
+    pub fn image(self) -> &'static str {
+        match self {
+            Role::Producer => "kafka-producer-callback",
+            Role::Consumer => "kafka-consumer",
+        }
+    }
+}
+
+/// An environment setting in a manifest: its value, or that it comes from a Secret or
+/// ConfigMap.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Setting {
+pub enum EnvValue {
     /// Set in the manifest, under this variable name.
     Value { name: String, value: String },
     /// `valueFrom`: known only in the cluster.
@@ -35,10 +65,13 @@ impl<'a> Deployment<'a> {
         self.doc.value.get("spec")
     }
 
+    /// `spec.template.spec`.
+    pub fn pod(&self) -> Option<&'a Value> {
+        self.spec()?.get("template")?.get("spec")
+    }
+
     pub fn containers(&self) -> Vec<&'a Value> {
-        self.spec()
-            .and_then(|s| s.get("template"))
-            .and_then(|t| t.get("spec"))
+        self.pod()
             .and_then(|s| s.get("containers"))
             .and_then(Value::as_sequence)
             .map(|c| c.iter().collect())
@@ -50,50 +83,64 @@ impl<'a> Deployment<'a> {
         self.spec().and_then(|s| s.get("replicas"))
     }
 
-    /// The setting `dotted` in any container (`envSourceContainerName` picks one).
-    pub fn setting(&self, dotted: &str, container: Option<&str>) -> Setting {
+    /// `setting` in any container (`envSourceContainerName` picks one), under any of the
+    /// spellings the binaries accept, the dotted one first.
+    pub fn env(&self, setting: &Setting, container: Option<&str>) -> EnvValue {
         for c in self.containers() {
             if container.is_some_and(|name| c.get("name").and_then(Value::as_str) != Some(name)) {
                 continue;
             }
-            let env: Vec<&Value> = c
-                .get("env")
-                .and_then(Value::as_sequence)
-                .map(|e| e.iter().collect())
-                .unwrap_or_default();
-            for spelling in common::config::spellings(dotted) {
+            let env = c.get("env").and_then(Value::as_sequence);
+            for spelling in common::config::spellings(setting.key) {
                 let Some(entry) = env
-                    .iter()
+                    .into_iter()
+                    .flatten()
                     .find(|e| e.get("name").and_then(Value::as_str) == Some(spelling.as_str()))
                 else {
                     continue;
                 };
                 return match entry.get("value").and_then(Value::as_str) {
-                    Some(v) => Setting::Value {
+                    Some(v) => EnvValue::Value {
                         name: spelling,
                         value: v.to_owned(),
                     },
                     None if entry.get("valueFrom").is_some() => {
-                        Setting::FromReference { name: spelling }
+                        EnvValue::FromReference { name: spelling }
                     }
-                    None => Setting::Value {
+                    None => EnvValue::Value {
                         name: spelling,
                         value: String::new(),
                     },
                 };
             }
         }
-        Setting::Unset
+        EnvValue::Unset
     }
 
-    /// The effective value of `dotted`: set, or `default`; `None` when it comes from a
-    /// reference only the cluster can resolve.
-    pub fn effective(&self, dotted: &str, default: Option<&str>) -> Option<String> {
-        match self.setting(dotted, None) {
-            Setting::Value { value, .. } => Some(value),
-            Setting::FromReference { .. } => None,
-            Setting::Unset => default.map(str::to_owned),
+    /// The value the binary runs with: the manifest's, else the setting's default; `None`
+    /// when it comes from a reference only the cluster can resolve, or is unset without
+    /// a default.
+    pub fn value(&self, setting: &Setting) -> Option<String> {
+        match self.env(setting, None) {
+            EnvValue::Value { value, .. } => Some(value),
+            EnvValue::FromReference { .. } => None,
+            EnvValue::Unset => match setting.default {
+                Preset::Value(v) => Some(v.to_owned()),
+                Preset::Required | Preset::Unset(_) => None,
+            },
         }
+    }
+
+    /// A list setting (topics, brokers) split at commas, trimmed.
+    pub fn list(&self, setting: &Setting) -> Option<Vec<String>> {
+        let value = self.value(setting)?;
+        Some(value.split(',').map(|s| s.trim().to_owned()).collect())
+    }
+
+    /// The protocol it connects with (`kafka.security.protocol`); `None` when it comes
+    /// from a reference, or is no protocol (the binary refuses it at start-up).
+    pub fn protocol(&self) -> Option<Protocol> {
+        Protocol::parse(&self.value(&security::SECURITY_PROTOCOL)?)
     }
 
     /// The `env` entry named exactly `name`, in any container.
@@ -132,13 +179,13 @@ impl<'a> Deployment<'a> {
         None
     }
 
-    /// Whether the binary reading these settings is the producer (`kafka.brokers.host`).
-    pub fn is_producer(&self) -> bool {
-        self.setting("kafka.brokers.host", None) != Setting::Unset
-            || self
-                .images()
-                .iter()
-                .any(|i| image_name(i) == "kafka-producer-callback")
+    /// Which binary reads these settings: the producer names its brokers
+    /// `kafka.brokers.host`, the consumer `kafka.brokers`; else the image tells.
+    pub fn role(&self) -> Option<Role> {
+        let images: Vec<&str> = self.images().into_iter().map(image_name).collect();
+        [Role::Producer, Role::Consumer].into_iter().find(|role| {
+            self.env(role.brokers(), None) != EnvValue::Unset || images.contains(&role.image())
+        })
     }
 
     pub fn images(&self) -> Vec<&'a str> {
@@ -206,6 +253,35 @@ mod tests {
         assert_eq!(
             c("{image: x, imagePullPolicy: Never}"),
             ("Never".into(), true)
+        );
+    }
+
+    /// Settings are read as the binaries read them: any spelling, dotted first, with the
+    /// binaries' declared defaults.
+    #[test]
+    fn settings_are_the_binaries_own_with_their_spellings_and_defaults() {
+        let doc = Document {
+            file: "f".into(),
+            value: serde_yaml_ng::from_str(
+                "kind: Deployment\nmetadata: {name: c}\nspec: {template: {spec: {containers: [{name: c, image: 'r/kafka-consumer:1', env: [{name: KAFKA_GROUPID, value: g}, {name: KAFKA_SECURITY_PROTOCOL, value: SASL_SSL}, {name: kafka.topics, value: 'a, b'}, {name: kafka.sasl.password, valueFrom: {secretKeyRef: {name: s, key: password}}}]}]}}}",
+            )
+            .unwrap(),
+        };
+        let app = Deployment { doc: &doc };
+        assert_eq!(app.role(), Some(Role::Consumer), "by its image");
+        assert_eq!(app.value(&consumer::config::GROUP_ID).as_deref(), Some("g"));
+        assert_eq!(
+            app.value(&consumer::config::AUTO_OFFSET_RESET).as_deref(),
+            Some("earliest"),
+            "the consumer's declared default"
+        );
+        assert_eq!(app.list(&consumer::config::TOPICS).unwrap(), ["a", "b"]);
+        assert_eq!(app.protocol(), Some(Protocol::SaslSsl), "any case");
+        assert_eq!(app.value(&security::SASL_PASSWORD), None, "from a Secret");
+        assert_eq!(
+            app.value(&consumer::config::BROKERS),
+            None,
+            "required, unset"
         );
     }
 }

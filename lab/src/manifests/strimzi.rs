@@ -72,6 +72,24 @@ pub struct ListenerAuthentication {
 }
 
 impl Listener {
+    /// Whether it authenticates clients with SCRAM-SHA-512.
+    pub fn scram(&self) -> bool {
+        self.authentication.as_ref().map(|a| a.kind.as_str()) == Some("scram-sha-512")
+    }
+
+    /// The `security.protocol` a client must speak to it.
+    pub fn protocol(&self) -> common::kafka::security::Protocol {
+        common::kafka::security::Protocol::for_listener(self.tls, self.scram())
+    }
+
+    /// `Kafka/<cluster> listener <name> (port <port>)`, for findings.
+    pub fn describe(&self, cluster: &str) -> String {
+        format!(
+            "Kafka/{cluster} listener {} (port {})",
+            self.name, self.port
+        )
+    }
+
     /// The Service a client bootstraps through (Strimzi 1.2.0
     /// ListenersUtils.backwardsCompatibleBootstrapServiceName).
     pub fn bootstrap_service(&self, cluster: &str) -> String {
