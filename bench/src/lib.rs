@@ -142,6 +142,16 @@ pub fn run(options: &Options) -> anyhow::Result<Results> {
     })
 }
 
+/// What every figure of one broker measures with.
+struct OnBroker<'a> {
+    options: &'a Options,
+    broker: &'a Broker,
+    tools: &'a Tools,
+    /// The references that can talk to this broker.
+    references: Vec<&'a (Reference, String)>,
+    event_file: &'a std::path::Path,
+}
+
 fn on_broker(
     options: &Options,
     broker: &Broker,
@@ -149,8 +159,16 @@ fn on_broker(
     references: &[(Reference, String)],
     event_file: &std::path::Path,
 ) -> anyhow::Result<BrokerResults> {
-    let bootstrap = broker.bootstrap();
-    let count = options.events;
+    let (usable, unusable): (Vec<_>, Vec<_>) = references
+        .iter()
+        .partition(|(reference, _)| *reference != Reference::Kcat || broker.speaks_to_kcat());
+    let bench = OnBroker {
+        options,
+        broker,
+        tools,
+        references: usable,
+        event_file,
+    };
     let mut results = BrokerResults {
         broker: broker.kind(),
         drain: Vec::new(),
@@ -159,121 +177,31 @@ fn on_broker(
         startup: Vec::new(),
         scaling: Vec::new(),
         idle: None,
-        skipped: Vec::new(),
+        skipped: unusable.iter().map(|(_, name)| name.clone()).collect(),
     };
-    let usable: Vec<&(Reference, String)> = references
-        .iter()
-        .filter(|(reference, name)| {
-            let usable = *reference != Reference::Kcat || broker.speaks_to_kcat();
-            if !usable {
-                results.skipped.push(name.clone());
-            }
-            usable
-        })
-        .collect();
-
     // One pre-filled topic serves every drain (each in a fresh group) and the
     // consumer's start-up runs.
     let filled = unique("bench-filled");
     if options.wants(Figure::Drain) || options.wants(Figure::Startup) {
         broker.create_topic(&filled, PARTITIONS)?;
-        eprintln!("bench: pre-filling {filled} with {count} events");
-        events::prefill(bootstrap, &filled, count)?;
+        eprintln!("bench: pre-filling {filled} with {} events", options.events);
+        events::prefill(broker.bootstrap(), &filled, options.events)?;
     }
-
     if options.wants(Figure::Drain) {
-        let mut clients = vec![runs_of("kafka-consumer (processing 0)", false)];
-        clients.extend(usable.iter().map(|(_, name)| runs_of(name, true)));
-        for run in 1..=options.runs {
-            eprintln!("bench: drain run {run}/{}", options.runs);
-            clients[0]
-                .runs
-                .push(figures::drain::project(options, broker, &filled, count)?);
-            for (i, (reference, _)) in usable.iter().enumerate() {
-                let drain = reference::drain(
-                    tools,
-                    *reference,
-                    broker,
-                    &filled,
-                    &unique("bench-ref"),
-                    count,
-                )?;
-                clients[i + 1].runs.push(drain);
-            }
-        }
-        results.drain = clients;
+        results.drain = bench.drain(&filled)?;
     }
-
     if options.wants(Figure::Burst) {
-        let usable: Vec<_> = usable.iter().filter(|(r, _)| r.produces()).collect();
-        let mut clients = vec![runs_of("kafka-producer-callback (POST /burst)", false)];
-        clients.extend(usable.iter().map(|(_, name)| runs_of(name, true)));
-        for run in 1..=options.runs {
-            eprintln!("bench: burst run {run}/{}", options.runs);
-            let topic = fresh_topic(broker, "bench-burst")?;
-            clients[0]
-                .runs
-                .push(figures::burst::project(options, broker, &topic, count)?);
-            for (i, (reference, _)) in usable.iter().enumerate() {
-                let topic = fresh_topic(broker, "bench-burst-ref")?;
-                let burst = reference::burst(tools, *reference, broker, &topic, event_file, count)?;
-                clients[i + 1].runs.push(burst);
-            }
-        }
-        results.burst = clients;
+        results.burst = bench.burst()?;
     }
-
     if options.wants(Figure::Period) {
-        for &period_ms in &options.period_ms {
-            eprintln!(
-                "bench: period {period_ms} ms for {} s",
-                options.period_seconds
-            );
-            let topic = fresh_topic(broker, "bench-period")?;
-            let accuracy = figures::period::project(
-                options,
-                broker,
-                &topic,
-                period_ms,
-                options.period_seconds,
-            )?;
-            results.period.push((period_ms, accuracy));
-        }
+        results.period = bench.period()?;
     }
-
     if options.wants(Figure::Scaling) {
-        for replicas in figures::scaling::REPLICAS {
-            eprintln!(
-                "bench: {replicas} replicas, {} events of {SCALING_PROCESSING_MS} ms",
-                options.scaling_events
-            );
-            let topic = fresh_topic(broker, "bench-scale")?;
-            results.scaling.push(figures::scaling::project(
-                options,
-                broker,
-                &topic,
-                replicas,
-                SCALING_PROCESSING_MS,
-                options.scaling_events,
-            )?);
-        }
+        results.scaling = bench.scaling()?;
     }
-
     if options.wants(Figure::Startup) {
-        let produced = fresh_topic(broker, "bench-start")?;
-        for (binary, topic) in [(Binary::Producer, &produced), (Binary::Consumer, &filled)] {
-            eprintln!(
-                "bench: start-up of {} x{}",
-                binary.name(),
-                options.startup_runs
-            );
-            let runs = (0..options.startup_runs)
-                .map(|_| figures::startup::project(options, broker, binary, topic))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            results.startup.push((binary, runs));
-        }
+        results.startup = bench.startup(&filled)?;
     }
-
     if options.wants(Figure::Footprint) {
         eprintln!(
             "bench: idle memory ({} s)",
@@ -283,6 +211,127 @@ fn on_broker(
         results.idle = Some(figures::footprint::idle(options, broker, &topic)?);
     }
     Ok(results)
+}
+
+impl OnBroker<'_> {
+    /// Figure 1: the project's consumer and each reference drain `filled`, interleaved.
+    fn drain(&self, filled: &str) -> anyhow::Result<Vec<ClientRuns<figures::drain::Drain>>> {
+        let (options, count) = (self.options, self.options.events);
+        let mut clients = vec![runs_of("kafka-consumer (processing 0)", false)];
+        clients.extend(self.references.iter().map(|(_, name)| runs_of(name, true)));
+        for run in 1..=options.runs {
+            eprintln!("bench: drain run {run}/{}", options.runs);
+            let project = figures::drain::project(options, self.broker, filled, count)?;
+            clients[0].runs.push(project);
+            for (i, (reference, _)) in self.references.iter().enumerate() {
+                let group = unique("bench-ref");
+                let drain =
+                    reference::drain(self.tools, *reference, self.broker, filled, &group, count)?;
+                clients[i + 1].runs.push(drain);
+            }
+        }
+        Ok(clients)
+    }
+
+    /// Figure 2: a burst of `events` from the producer and each producing reference.
+    fn burst(&self) -> anyhow::Result<Vec<ClientRuns<figures::burst::Burst>>> {
+        let (options, count) = (self.options, self.options.events);
+        let producing: Vec<_> = self
+            .references
+            .iter()
+            .filter(|(r, _)| r.produces())
+            .collect();
+        let mut clients = vec![runs_of("kafka-producer-callback (POST /burst)", false)];
+        clients.extend(producing.iter().map(|(_, name)| runs_of(name, true)));
+        for run in 1..=options.runs {
+            eprintln!("bench: burst run {run}/{}", options.runs);
+            let topic = fresh_topic(self.broker, "bench-burst")?;
+            let project = figures::burst::project(options, self.broker, &topic, count)?;
+            clients[0].runs.push(project);
+            for (i, (reference, _)) in producing.iter().enumerate() {
+                let topic = fresh_topic(self.broker, "bench-burst-ref")?;
+                let burst = reference::burst(
+                    self.tools,
+                    *reference,
+                    self.broker,
+                    &topic,
+                    self.event_file,
+                    count,
+                )?;
+                clients[i + 1].runs.push(burst);
+            }
+        }
+        Ok(clients)
+    }
+
+    /// Figure 3: send accuracy at each period.
+    fn period(&self) -> anyhow::Result<Vec<(u64, figures::period::Accuracy)>> {
+        let options = self.options;
+        let mut out = Vec::new();
+        for &period_ms in &options.period_ms {
+            eprintln!(
+                "bench: period {period_ms} ms for {} s",
+                options.period_seconds
+            );
+            let topic = fresh_topic(self.broker, "bench-period")?;
+            let accuracy = figures::period::project(
+                options,
+                self.broker,
+                &topic,
+                period_ms,
+                options.period_seconds,
+            )?;
+            out.push((period_ms, accuracy));
+        }
+        Ok(out)
+    }
+
+    /// Figure 7: one group of n replicas working through slow events.
+    fn scaling(&self) -> anyhow::Result<Vec<figures::scaling::Scaling>> {
+        let options = self.options;
+        let mut out = Vec::new();
+        for replicas in figures::scaling::REPLICAS {
+            eprintln!(
+                "bench: {replicas} replicas, {} events of {SCALING_PROCESSING_MS} ms",
+                options.scaling_events
+            );
+            let topic = fresh_topic(self.broker, "bench-scale")?;
+            out.push(figures::scaling::project(
+                options,
+                self.broker,
+                &topic,
+                replicas,
+                SCALING_PROCESSING_MS,
+                options.scaling_events,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// Figure 4: start-up of each binary.
+    fn startup(
+        &self,
+        filled: &str,
+    ) -> anyhow::Result<Vec<(Binary, Vec<figures::startup::Startup>)>> {
+        let options = self.options;
+        let produced = fresh_topic(self.broker, "bench-start")?;
+        let mut out = Vec::new();
+        for (binary, topic) in [
+            (Binary::Producer, produced.as_str()),
+            (Binary::Consumer, filled),
+        ] {
+            eprintln!(
+                "bench: start-up of {} x{}",
+                binary.name(),
+                options.startup_runs
+            );
+            let runs = (0..options.startup_runs)
+                .map(|_| figures::startup::project(options, self.broker, binary, topic))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            out.push((binary, runs));
+        }
+        Ok(out)
+    }
 }
 
 fn runs_of<T>(client: &str, reference: bool) -> ClientRuns<T> {

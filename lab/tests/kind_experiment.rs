@@ -158,7 +158,12 @@ fn the_whole_experiment_runs_twice_on_one_cluster_and_survives_a_failed_read() {
     );
     assert!(summary.contains("| period 100 ms | - | 3 "), "{summary}");
 
-    // Between runs the registry container was stopped (a reboot, say).
+    second_run_reuses_the_cluster_and_deletes_in_order(&tools, &out);
+}
+
+/// The same stand-ins again: the cluster exists, the registry was stopped (a reboot, say);
+/// this run ends with `--delete`.
+fn second_run_reuses_the_cluster_and_deletes_in_order(tools: &StandIns, out: &Path) {
     std::fs::write(tools.state.join("registry"), "stopped").unwrap();
     std::fs::remove_file(tools.state.join("calls.log")).unwrap();
 
@@ -166,7 +171,7 @@ fn the_whole_experiment_runs_twice_on_one_cluster_and_survives_a_failed_read() {
     let second = tools
         .command(script("kind-experiment"))
         .args(["--phase-seconds", "2", "--delete", "--out"])
-        .arg(&out)
+        .arg(out)
         .output()
         .unwrap();
     let (stdout, stderr) = text(&second);
@@ -199,7 +204,7 @@ fn the_whole_experiment_runs_twice_on_one_cluster_and_survives_a_failed_read() {
         "the first phase sets its period, whatever the last run left: {calls:#?}"
     );
     assert_eq!(rows(&out.join("timeline.csv")).len(), 8);
-    assert_reports(&out);
+    assert_reports(out);
     // --delete: topics and users go first, while Strimzi's operators still run.
     let position = |prefix: &str| {
         calls

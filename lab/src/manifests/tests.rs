@@ -72,14 +72,31 @@ fn the_repository_manifests_pass() {
     assert!(r.skipped.is_empty(), "every check applies: {:?}", r.skipped);
 }
 
-/// Each rule, shown to fail on a broken copy of the manifests: (rule, broken copy, text
-/// of the finding, text of its fix).
+/// A broken copy of the manifests, the rule it breaks, and texts the finding and its fix
+/// must contain.
+type Case = (RuleId, String, String, String);
+
+fn assert_each_caught(good: &str, cases: Vec<Case>) {
+    for (rule, broken, message, fix) in cases {
+        assert_ne!(broken, good, "{rule}: the broken copy must differ");
+        let found = report(&broken).findings;
+        assert!(
+            found
+                .iter()
+                .any(|f| f.rule == rule && f.message.contains(&message) && f.fix.contains(&fix)),
+            "{rule}: {message:?} / fix {fix:?} not in {found:#?}"
+        );
+    }
+}
+
+/// Each rule of what a cluster enforces that schema validators miss, shown to fail on a
+/// broken copy of the manifests.
 #[test]
-fn every_rule_catches_its_breakage() {
+fn every_cluster_rule_catches_its_breakage() {
     let good = repo_text();
     let ns = namespace();
     let fqdn = format!("my-cluster-kafka-bootstrap.{ns}.svc:9092");
-    let cases: Vec<(RuleId, String, String, String)> = vec![
+    let cases: Vec<Case> = vec![
         // What a cluster enforces that schema validators miss.
         (RuleId::TriggerHostResolvable,
          good.replace(&format!("bootstrapServers: {fqdn}"), "bootstrapServers: my-cluster-kafka-bootstrap:9092"),
@@ -141,6 +158,16 @@ fn every_rule_catches_its_breakage() {
          good.replace("  scaleTargetRef:\n    name: kafka-consumer", "  scaleTargetRef:\n    name: consumer"),
          "names Deployment consumer in namespace keda-kafka-lab, which is not a Deployment here".into(),
          "name the consumer Deployment".into()),
+    ];
+    assert_each_caught(&good, cases);
+}
+
+/// Each of KEDA's, Strimzi's and the API server's rules, shown to fail on a broken copy of
+/// the manifests.
+#[test]
+fn every_keda_strimzi_and_api_rule_catches_its_breakage() {
+    let good = repo_text();
+    let cases: Vec<Case> = vec![
         // KEDA's own rules.
         (RuleId::KedaScaleTargetKind,
          good.replace("  scaleTargetRef:\n    name: kafka-consumer", "  scaleTargetRef:\n    kind: deployment\n    name: kafka-consumer"),
@@ -193,16 +220,7 @@ fn every_rule_catches_its_breakage() {
          "selector app=kafka-producer does not match".into(),
          "selector.matchLabels".into()),
     ];
-    for (rule, broken, message, fix) in cases {
-        assert_ne!(broken, good, "{rule}: the broken copy must differ");
-        let found = report(&broken).findings;
-        assert!(
-            found
-                .iter()
-                .any(|f| f.rule == rule && f.message.contains(&message) && f.fix.contains(&fix)),
-            "{rule}: {message:?} / fix {fix:?} not in {found:#?}"
-        );
-    }
+    assert_each_caught(&good, cases);
     let mut no_stage = context();
     no_stage.dockerfile = Some(dockerfile().replace(" AS consumer", " AS other"));
     let found = report_with(&good, &no_stage).findings;
