@@ -148,7 +148,7 @@ pub fn run(
             let line = json!({
                 "t": t, "by": d.by, "metric": d.metric, "active": d.active,
                 "from": d.from, "desired": d.desired, "replicas": d.replicas,
-                "why": crate::timeline::why_label(d.why),
+                "why": d.why,
             });
             writeln!(out, "{line}")?;
         }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::emulator::{Controller, Decision, HpaReason, KedaAction, Why};
+use crate::emulator::{Controller, Decision, Why};
 use crate::scenario::{Phase, Scenario};
 
 /// The state of the experiment at one instant: one row of `timeline.csv`.
@@ -116,18 +116,48 @@ impl RecordedRow {
     }
 }
 
-/// One row of `decisions.csv`.
+/// One row of `decisions.csv`: a [`Decision`] with its time in seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct DecisionRow {
     #[serde(rename = "t_s")]
     t: f64,
-    by: String,
+    by: Controller,
     metric: i64,
     active: bool,
     from: u32,
     desired: u32,
     replicas: u32,
-    why: String,
+    why: Why,
+}
+
+impl From<&Decision> for DecisionRow {
+    fn from(d: &Decision) -> Self {
+        Self {
+            t: d.at as f64 / 1000.0,
+            by: d.by,
+            metric: d.metric,
+            active: d.active,
+            from: d.from,
+            desired: d.desired,
+            replicas: d.replicas,
+            why: d.why,
+        }
+    }
+}
+
+impl From<DecisionRow> for Decision {
+    fn from(row: DecisionRow) -> Self {
+        Self {
+            at: (row.t * 1000.0).round() as u64,
+            by: row.by,
+            metric: row.metric,
+            active: row.active,
+            from: row.from,
+            desired: row.desired,
+            replicas: row.replicas,
+            why: row.why,
+        }
+    }
 }
 
 impl Timeline {
@@ -217,19 +247,7 @@ impl Timeline {
         let mut w = csv::Writer::from_path(path)
             .with_context(|| format!("cannot write {}", path.display()))?;
         for d in &self.decisions {
-            w.serialize(DecisionRow {
-                t: d.at as f64 / 1000.0,
-                by: match d.by {
-                    Controller::Keda => "keda".into(),
-                    Controller::Hpa => "hpa".into(),
-                },
-                metric: d.metric,
-                active: d.active,
-                from: d.from,
-                desired: d.desired,
-                replicas: d.replicas,
-                why: why_label(d.why).into(),
-            })?;
+            w.serialize(DecisionRow::from(d))?;
         }
         w.flush()?;
         Ok(())
@@ -330,63 +348,9 @@ fn read_decisions(path: &Path) -> anyhow::Result<Vec<Decision>> {
         .enumerate()
         .map(|(i, row)| {
             let row: DecisionRow = row.with_context(|| format!("{shown}: row {}", i + 2))?;
-            let by = match row.by.as_str() {
-                "keda" => Controller::Keda,
-                "hpa" => Controller::Hpa,
-                other => anyhow::bail!("{shown}: row {}: by {other:?} is not keda or hpa", i + 2),
-            };
-            let why = why_from_name(&row.why).ok_or_else(|| {
-                anyhow::anyhow!("{shown}: row {}: unknown why {:?}", i + 2, row.why)
-            })?;
-            Ok(Decision {
-                at: (row.t * 1000.0).round() as u64,
-                by,
-                metric: row.metric,
-                active: row.active,
-                from: row.from,
-                desired: row.desired,
-                replicas: row.replicas,
-                why,
-            })
+            Ok(row.into())
         })
         .collect()
-}
-
-const WHY_NAMES: &[(Why, &str)] = &[
-    (Why::Keda(KedaAction::Hold), "keda:hold"),
-    (Why::Keda(KedaAction::Activate), "keda:activate"),
-    (Why::Keda(KedaAction::Deactivate), "keda:deactivate"),
-    (Why::Keda(KedaAction::CoolingDown), "keda:cooling-down"),
-    (Why::Keda(KedaAction::RaiseToMin), "keda:raise-to-min"),
-    (Why::Keda(KedaAction::Paused), "keda:paused"),
-    (Why::Hpa(HpaReason::Disabled), "hpa:disabled"),
-    (Why::Hpa(HpaReason::AboveMax), "hpa:above-max"),
-    (Why::Hpa(HpaReason::BelowMin), "hpa:below-min"),
-    (Why::Hpa(HpaReason::WithinTolerance), "hpa:within-tolerance"),
-    (
-        Why::Hpa(HpaReason::DesiredWithinRange),
-        "hpa:desired-within-range",
-    ),
-    (Why::Hpa(HpaReason::ScaleUpLimit), "hpa:scale-up-limit"),
-    (
-        Why::Hpa(HpaReason::TooManyReplicas),
-        "hpa:too-many-replicas",
-    ),
-    (Why::Hpa(HpaReason::ScaleDownLimit), "hpa:scale-down-limit"),
-    (Why::Hpa(HpaReason::TooFewReplicas), "hpa:too-few-replicas"),
-];
-
-/// The short label of a decision's reason, as `decisions.csv` and `lab plan` write it.
-pub fn why_label(why: Why) -> &'static str {
-    WHY_NAMES
-        .iter()
-        .find(|(w, _)| *w == why)
-        .map(|(_, n)| *n)
-        .expect("every Why has a name")
-}
-
-fn why_from_name(name: &str) -> Option<Why> {
-    WHY_NAMES.iter().find(|(_, n)| *n == name).map(|(w, _)| *w)
 }
 
 #[cfg(test)]
@@ -470,6 +434,28 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// Every reason is written as `controller:reason` and read back by serde, as
+    /// decisions.csv files written before carry them.
+    #[test]
+    fn decision_reasons_are_written_and_read_as_labels() {
+        use crate::emulator::{HpaReason, KedaAction};
+        for (why, label) in [
+            (Why::Keda(KedaAction::CoolingDown), "keda:cooling-down"),
+            (Why::Hpa(HpaReason::ScaleDownLimit), "hpa:scale-down-limit"),
+        ] {
+            assert_eq!(serde_json::to_value(why).unwrap(), label);
+            assert_eq!(serde_json::from_value::<Why>(label.into()).unwrap(), why);
+        }
+        assert_eq!(serde_json::to_value(Controller::Hpa).unwrap(), "hpa");
+        let published = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/results/published-replay-decisions.csv"
+        );
+        let decisions = read_decisions(Path::new(published)).unwrap();
+        assert!(decisions.len() > 60, "the published decisions read back");
+        assert!(serde_json::from_value::<Why>("hpa:sideways".into()).is_err());
+    }
+
     #[test]
     fn timeline_and_decisions_round_trip_through_csv() {
         let dir = std::env::temp_dir().join(format!("timeline-{}", std::process::id()));
@@ -484,7 +470,7 @@ mod tests {
             from: 1,
             desired: 3,
             replicas: 3,
-            why: Why::Hpa(HpaReason::DesiredWithinRange),
+            why: Why::Hpa(crate::emulator::HpaReason::DesiredWithinRange),
         }];
         timeline.write_csv(&dir.join("timeline.csv")).unwrap();
         timeline

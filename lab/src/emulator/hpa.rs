@@ -46,26 +46,35 @@ pub struct Sync {
     pub reason: HpaReason,
 }
 
-/// Why a sync ended where it did (the HPA's condition reasons).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a sync ended where it did (the HPA's condition reasons); written `hpa:<reason>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HpaReason {
     /// At 0 replicas: ScalingDisabled.
+    #[serde(rename = "hpa:disabled")]
     Disabled,
     /// Above maxReplicas: set to max.
+    #[serde(rename = "hpa:above-max")]
     AboveMax,
     /// Below minReplicas: set to min.
+    #[serde(rename = "hpa:below-min")]
     BelowMin,
     /// Within the tolerance: the current count.
+    #[serde(rename = "hpa:within-tolerance")]
     WithinTolerance,
     /// The stabilized count was allowed through.
+    #[serde(rename = "hpa:desired-within-range")]
     DesiredWithinRange,
     /// Held back by the scale-up policies (or the legacy 2x/4 limit).
+    #[serde(rename = "hpa:scale-up-limit")]
     ScaleUpLimit,
     /// Capped at maxReplicas.
+    #[serde(rename = "hpa:too-many-replicas")]
     TooManyReplicas,
     /// Held back by the scale-down policies.
+    #[serde(rename = "hpa:scale-down-limit")]
     ScaleDownLimit,
     /// Raised to minReplicas.
+    #[serde(rename = "hpa:too-few-replicas")]
     TooFewReplicas,
 }
 

@@ -20,20 +20,26 @@
 
 use super::spec::{Millis, ScalingSpec};
 
-/// What one poll did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What one poll did; written `keda:<action>` in decisions.csv and `lab plan`'s lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum KedaAction {
     /// Nothing (N -> N is the HPA's business).
+    #[serde(rename = "keda:hold")]
     Hold,
     /// Active at 0 (or below min with idle set): scaled to max(min, 1).
+    #[serde(rename = "keda:activate")]
     Activate,
     /// Inactive for longer than the cooldown: scaled to idle or min.
+    #[serde(rename = "keda:deactivate")]
     Deactivate,
     /// Inactive, but the cooldown has not passed yet.
+    #[serde(rename = "keda:cooling-down")]
     CoolingDown,
     /// Below minReplicaCount without idleReplicaCount: raised to min.
+    #[serde(rename = "keda:raise-to-min")]
     RaiseToMin,
     /// A pause annotation stopped the change.
+    #[serde(rename = "keda:paused")]
     Paused,
 }
 

@@ -22,7 +22,7 @@ pub mod keda;
 pub mod scaler;
 pub mod spec;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use hpa::HpaReason;
 pub use keda::KedaAction;
@@ -30,15 +30,16 @@ pub use scaler::{Offsets, Reading};
 pub use spec::{Millis, ScalingSpec};
 
 /// Which controller decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Controller {
     Keda,
     Hpa,
 }
 
-/// Why a decision came out as it did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a decision came out as it did: `keda:<action>` or `hpa:<reason>` as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
 pub enum Why {
     Keda(KedaAction),
     Hpa(HpaReason),
