@@ -4,36 +4,68 @@
 //! which read the binaries' output); anything else prints human-readable text, coloured
 //! only when stdout is a terminal and `NO_COLOR` is not set (a container's stdout is a
 //! pipe: `kubectl logs` would show the escape codes). The level filter comes from
-//! `RUST_LOG` (default `info`). librdkafka's own log lines arrive through the `log`
-//! bridge and are filtered the same way.
+//! `RUST_LOG` (default `info`): a level, or `target=level` directives separated by commas
+//! (`warn,consumer=debug`); an invalid one is named on stderr and `info` applies.
+//! librdkafka's own log lines arrive through the `log` bridge and are filtered the same
+//! way. (Targets, not EnvFilter: no span or field filters, and no regex engine in the
+//! binaries.)
 
 use std::io::IsTerminal;
 use std::sync::Once;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::Layer as _;
+
+/// The level filter `RUST_LOG` asks for, `info` when unset; an invalid value is named on
+/// stderr (logging is not up yet) and `info` applies.
+pub fn filter() -> Targets {
+    let (targets, warning) = filter_from(std::env::var("RUST_LOG").ok().as_deref());
+    if let Some(warning) = warning {
+        eprintln!("{warning}");
+    }
+    targets
+}
+
+/// The filter a `RUST_LOG` value gives, and the warning for a value that is no filter.
+fn filter_from(value: Option<&str>) -> (Targets, Option<String>) {
+    let info = Targets::new().with_default(tracing::Level::INFO);
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => (info, None),
+        Some(value) => match value.parse() {
+            Ok(targets) => (targets, None),
+            Err(e) => (
+                info,
+                Some(format!("invalid RUST_LOG={value:?}: {e}; logging at info")),
+            ),
+        },
+    }
+}
 
 /// Installs the global subscriber; later calls do nothing.
 pub fn init() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
         let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-        let builder = tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stdout);
-        let result = if json {
-            builder
+        let format = tracing_subscriber::fmt::layer().with_writer(std::io::stdout);
+        let format = if json {
+            format
                 .json()
                 .flatten_event(true)
                 .with_current_span(false)
-                .try_init()
+                .boxed()
         } else {
             let colour = colour(
                 std::io::stdout().is_terminal(),
                 std::env::var_os("NO_COLOR").as_deref(),
             );
-            builder.with_target(false).with_ansi(colour).try_init()
+            format.with_target(false).with_ansi(colour).boxed()
         };
+        let result = tracing_subscriber::registry()
+            .with(format)
+            .with(filter())
+            .try_init();
         // A subscriber installed by someone else (a test harness) is fine.
         drop(result);
     });
@@ -82,6 +114,27 @@ impl Throttle {
 
 #[cfg(test)]
 mod tests {
+    use tracing::Level;
+
+    #[test]
+    fn rust_log_takes_a_level_or_target_directives_and_names_a_bad_value() {
+        let (targets, warning) = super::filter_from(Some("warn,consumer=debug"));
+        assert!(warning.is_none());
+        assert!(targets.would_enable("consumer::group", &Level::DEBUG));
+        assert!(!targets.would_enable("producer", &Level::INFO));
+        let (targets, _) = super::filter_from(None);
+        assert!(targets.would_enable("anything", &Level::INFO));
+        assert!(!targets.would_enable("anything", &Level::DEBUG));
+        let (targets, warning) = super::filter_from(Some("consumer=loud"));
+        assert!(warning
+            .unwrap()
+            .contains("invalid RUST_LOG=\"consumer=loud\""));
+        assert!(
+            targets.would_enable("consumer", &Level::INFO),
+            "info applies"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -1,20 +1,24 @@
 //! The lab's logs: the workload's own log lines go to a file, so the terminal keeps the
 //! live view.
 
-use anyhow::Context as _;
 use std::path::Path;
 use std::sync::Mutex;
+
+use anyhow::Context as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Sends all tracing output (info and up, or `RUST_LOG`) to `path`.
 pub fn to_file(path: &Path) -> anyhow::Result<()> {
     let file =
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(Mutex::new(file))
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(Mutex::new(file)),
+        )
+        .with(common::telemetry::filter())
         .try_init()
         .map_err(|e| anyhow::anyhow!("logging: {e}"))
 }

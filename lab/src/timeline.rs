@@ -227,13 +227,14 @@ impl Timeline {
         self.samples.iter().filter(move |s| s.phase == phase)
     }
 
-    /// `timeline.csv`: one row per sample (times to 0.1 s, rates to 0.01/s).
+    /// `timeline.csv`: one row per sample (times to the millisecond, so that `lab report`
+    /// weighs the phases' counts as the run did; rates to 0.01/s).
     pub fn write_csv(&self, path: &Path) -> anyhow::Result<()> {
         let mut w = csv::Writer::from_path(path)
             .with_context(|| format!("cannot write {}", path.display()))?;
         for s in &self.samples {
             w.serialize(Sample {
-                t: (s.t * 10.0).round() / 10.0,
+                t: (s.t * 1000.0).round() / 1000.0,
                 produced_per_s: (s.produced_per_s * 100.0).round() / 100.0,
                 ..s.clone()
             })?;
@@ -301,12 +302,21 @@ impl Timeline {
         let mut timeline = Timeline::new(scenario, "report");
         timeline.samples = samples;
         timeline.unread_cells = unread_cells;
-        let decisions = path.with_file_name("decisions.csv");
-        if decisions.exists() {
+        if let Some(decisions) = companion(path, "decisions") {
             timeline.decisions = read_decisions(&decisions)?;
         }
         Ok(timeline)
     }
+}
+
+/// A file a run wrote beside its timeline: `<what>.csv` as a run writes it, or
+/// `<timeline stem>-<what>.csv` as docs/results keeps several runs in one folder.
+pub fn companion(timeline: &Path, what: &str) -> Option<std::path::PathBuf> {
+    let stem = timeline.file_stem()?.to_string_lossy();
+    [format!("{what}.csv"), format!("{stem}-{what}.csv")]
+        .into_iter()
+        .map(|name| timeline.with_file_name(name))
+        .find(|p| p.exists())
 }
 
 /// Phases as the samples show them (a timeline recorded without a scenario file).
@@ -461,7 +471,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("timeline-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut timeline = Timeline::new(Scenario::original(), "test");
-        timeline.samples = vec![sample(0.0, 1), sample(1.04, 2)];
+        timeline.samples = vec![sample(0.0, 1), sample(1.0404, 2)];
         timeline.decisions = vec![Decision {
             at: 15_000,
             by: Controller::Hpa,
@@ -479,7 +489,7 @@ mod tests {
         let text = std::fs::read_to_string(dir.join("timeline.csv")).unwrap();
         assert!(text.starts_with("t_s,phase,phase_name,period_ms,produced_per_s,total_lag,metric,active,hpa_desired,replicas,running\n"));
         let back = Timeline::read(&dir.join("timeline.csv"), Some(Scenario::original())).unwrap();
-        assert_eq!(back.samples[1].t, 1.0, "rounded to 0.1 s");
+        assert_eq!(back.samples[1].t, 1.04, "to the millisecond");
         assert_eq!(back.decisions, timeline.decisions);
         let wrong = Timeline::read(
             &dir.join("timeline.csv"),

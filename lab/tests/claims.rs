@@ -1,70 +1,262 @@
-//! What README.md and docs/lab.md say about `lab simulate --seeds`, asserted: the figures
-//! they quote are these, for seeds 1..=40. A change to the model or the emulator that
-//! moves them fails here until the docs say the new figures.
+//! The figures README.md and docs/lab.md publish, read from those files and recomputed:
+//!
+//! - every table that follows a `<!-- claims: simulate ... -->` marker is the
+//!   distribution `lab simulate --seeds N` gives, for each scenario the marker names;
+//! - the table after `<!-- claims: consumers --seeds N -->` gives other consumers'
+//!   settings and what the published phases do with them;
+//! - README's table of the published replay is docs/results/published-replay.md's, and
+//!   that file is what `lab report docs/results/published-replay.csv` writes.
+//!
+//! A change to the model or the emulator that moves a figure fails here until the docs say
+//! the new one; a figure edited by hand in the docs fails here too.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use lab::scenario::Scenario;
 
-/// Seeds per replica count, per phase, as `lab simulate --seeds 40` prints them.
-fn spread(name: &str) -> Vec<BTreeMap<u32, u64>> {
-    let scenario = Scenario::load(name).unwrap();
-    let spec = scenario.load_scaled_object().unwrap().spec;
-    lab::simulate::robustness(&scenario, &spec, 40)
-        .unwrap()
-        .counts
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
-fn counts(pairs: &[(u32, u64)]) -> BTreeMap<u32, u64> {
-    pairs.iter().copied().collect()
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// docs/lab.md, "How often each phase ends as published": the published scenario.
-#[test]
-fn published_scenario_over_40_seeds() {
-    let s = spread("published");
-    assert_eq!(s[0], counts(&[(0, 13), (1, 16), (2, 11)]), "period 1000 ms");
-    assert_eq!(s[1], counts(&[(0, 40)]), "producer deleted");
-    assert_eq!(s[2], counts(&[(2, 8), (3, 29), (4, 3)]), "period 100 ms");
-    assert_eq!(s[3], counts(&[(0, 40)]), "period 10 s");
+/// The rows (cells trimmed, header left out) of the Markdown table at or after `marker`
+/// in `text`.
+fn table_after(text: &str, marker: &str) -> Vec<Vec<String>> {
+    let at = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker:?} in the document"));
+    text[at..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter(|l| !l.starts_with("|---"))
+        .skip(1) // the header
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
+        .collect()
 }
 
-/// README.md and docs/lab.md: the original manifests (3 partitions) end the 100 ms phase
-/// at 3 in 40 of 40 seeds: the partition cap, 3 x lagThreshold = 15, is a fixed point.
-#[test]
-fn original_scenario_over_40_seeds() {
-    let s = spread("original");
-    assert_eq!(s[0], counts(&[(1, 40)]), "period 1000 ms");
-    assert_eq!(s[1], counts(&[(0, 40)]), "producer deleted");
-    assert_eq!(s[2], counts(&[(3, 40)]), "period 100 ms");
-    assert_eq!(s[3], counts(&[(0, 40)]), "period 10 s");
+/// Every `<!-- claims: ... -->` marker of `text`, with what follows `claims:`.
+fn markers(text: &str) -> Vec<(String, String)> {
+    text.match_indices("<!-- claims:")
+        .map(|(at, _)| {
+            let end = text[at..].find("-->").unwrap() + at;
+            let marker = text[at..end + 3].to_owned();
+            let args = text[at + 12..end].trim().to_owned();
+            (marker, args)
+        })
+        .collect()
 }
 
-/// A scenario file on the published phases with the given consumer.
-fn custom(partitions: u32, processing_ms: u64, commit_interval_ms: u64) -> Scenario {
-    let mut s = Scenario::published().unwrap();
-    s.partitions = partitions;
-    s.consumer.processing_ms = processing_ms;
-    s.consumer.commit_interval_ms = commit_interval_ms;
-    s
+/// `0: 13, 1: 16, 2: 11` -> {0: 13, 1: 16, 2: 11}.
+fn distribution(cell: &str) -> BTreeMap<u32, u64> {
+    cell.split(',')
+        .map(|pair| {
+            let (replicas, seeds) = pair
+                .split_once(':')
+                .unwrap_or_else(|| panic!("{cell:?} is not `replicas: seeds, ...`"));
+            (
+                replicas.trim().parse().unwrap(),
+                seeds.trim().parse().unwrap(),
+            )
+        })
+        .collect()
 }
 
-fn spread_of(scenario: &Scenario, seeds: u64) -> lab::simulate::Spread {
+/// `20 of 40` -> 20.
+fn of(cell: &str, seeds: u64) -> u64 {
+    let (k, n) = cell
+        .split_once(" of ")
+        .unwrap_or_else(|| panic!("{cell:?}"));
+    assert_eq!(n.trim().parse::<u64>().unwrap(), seeds, "{cell:?}");
+    k.trim().parse().unwrap()
+}
+
+/// The value of `--flag` in a marker's arguments.
+fn flag<'a>(args: &'a str, flag: &str) -> &'a str {
+    let mut words = args.split_whitespace();
+    words
+        .find(|w| *w == flag)
+        .and_then(|_| words.next())
+        .unwrap_or_else(|| panic!("no {flag} in {args:?}"))
+}
+
+fn spread(scenario: &Scenario, seeds: u64) -> lab::simulate::Spread {
     let spec = scenario.load_scaled_object().unwrap().spec;
     lab::simulate::robustness(scenario, &spec, seeds).unwrap()
 }
 
-/// docs/lab.md: on 10 partitions the original consumer (instant, 5 s auto-commit) gives
-/// 6-7 replicas at 100 ms; on 3 partitions a 15 s commit interval gives all four
-/// published counts in 20/20 seeds.
+/// Checks one `claims: simulate --seeds N --scenario a,b` table: a row per phase (name,
+/// published, one distribution per scenario) and a last row, every phase as published.
+fn check_simulate_table(doc: &str, marker: &str, args: &str) -> usize {
+    let seeds: u64 = flag(args, "--seeds").parse().unwrap();
+    let scenarios: Vec<Scenario> = flag(args, "--scenario")
+        .split(',')
+        .map(|name| Scenario::load(name).unwrap())
+        .collect();
+    let rows = table_after(doc, marker);
+    let first = &scenarios[0];
+    assert_eq!(rows.len(), first.phases.len() + 1, "{marker}: {rows:?}");
+    let columns = rows[0].len();
+    for (column, scenario) in scenarios.iter().enumerate() {
+        let cell = columns - scenarios.len() + column;
+        let spread = spread(scenario, seeds);
+        for (i, phase) in scenario.phases.iter().enumerate() {
+            assert_eq!(rows[i][0], phase.name, "{marker}");
+            assert_eq!(
+                rows[i][1],
+                phase.published.map_or("-".into(), |p| p.to_string()),
+                "{marker}: {} published",
+                phase.name
+            );
+            assert_eq!(
+                distribution(&rows[i][cell]),
+                spread.counts[i],
+                "{marker}: scenario {}, phase {}",
+                scenario.name,
+                phase.name
+            );
+        }
+        let last = rows.last().unwrap();
+        assert_eq!(last[0], "every phase as published", "{marker}");
+        assert_eq!(of(&last[cell], seeds), spread.all_as_published, "{marker}");
+    }
+    scenarios.len()
+}
+
+/// Checks the `claims: consumers --seeds N` table: partitions, processing, commit
+/// interval, the 100 ms phase's distribution, every phase as published.
+fn check_consumers_table(doc: &str, marker: &str, args: &str) -> usize {
+    let seeds: u64 = flag(args, "--seeds").parse().unwrap();
+    let rows = table_after(doc, marker);
+    for row in &rows {
+        let number = |cell: &str| -> u64 {
+            cell.trim_end_matches(" ms")
+                .parse()
+                .unwrap_or_else(|_| panic!("{cell:?}"))
+        };
+        let mut scenario = Scenario::published().unwrap();
+        scenario.partitions = number(&row[0]) as u32;
+        scenario.consumer.processing_ms = number(&row[1]);
+        scenario.consumer.commit_interval_ms = number(&row[2]);
+        let spread = spread(&scenario, seeds);
+        let at_100 = scenario
+            .phases
+            .iter()
+            .position(|p| p.producer_period_ms == Some(100))
+            .unwrap();
+        assert_eq!(distribution(&row[3]), spread.counts[at_100], "{row:?}");
+        assert_eq!(of(&row[4], seeds), spread.all_as_published, "{row:?}");
+    }
+    rows.len()
+}
+
 #[test]
-fn other_consumers_the_docs_quote() {
-    let ten = spread_of(&custom(10, 0, 5000), 20);
-    assert_eq!(
-        ten.counts[2],
-        counts(&[(6, 17), (7, 3)]),
-        "10 partitions, 5 s commits, 100 ms"
+fn every_simulated_figure_the_docs_publish_is_what_lab_simulate_gives() {
+    let mut tables = 0;
+    for path in ["README.md", "docs/lab.md"] {
+        let doc = read(path);
+        for (marker, args) in markers(&doc) {
+            tables += match args.split_whitespace().next() {
+                Some("simulate") => check_simulate_table(&doc, &marker, &args),
+                Some("consumers") => check_consumers_table(&doc, &marker, &args),
+                Some("replay") => continue,
+                _ => panic!("{path}: unknown claims marker {marker}"),
+            };
+        }
+    }
+    assert!(tables >= 5, "the docs' tables were all read ({tables})");
+}
+
+/// `| period 100 ms | 3 | 3 ✓ (62% of the time) | 2..4 | 4 |` -> (3, 62, "2..4").
+fn outcome(row: &[String]) -> (u32, u32, String) {
+    let cell = &row[2];
+    let count = cell.split_whitespace().next().unwrap().parse().unwrap();
+    let share = cell
+        .split('(')
+        .nth(1)
+        .and_then(|s| s.split('%').next())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (count, share, row[3].clone())
+}
+
+/// docs/results/published-replay.md is what `lab report` makes of the timeline, decisions
+/// and accounting beside it (only the title's mode and the replay's own notes differ).
+#[test]
+fn the_published_replay_summary_is_what_lab_report_writes_from_its_files() {
+    let out = std::env::temp_dir().join(format!("claims-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let report = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .arg("report")
+        .arg(repo("docs/results/published-replay.csv"))
+        .args(["--scenario", "published", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
     );
-    let long = spread_of(&custom(3, 0, 15_000), 20);
-    assert_eq!(long.all_as_published, 20);
+    let written = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    let published = read("docs/results/published-replay.md");
+    let published = published.split("\n## Notes\n").next().unwrap().replacen(
+        "# published — replay",
+        "# published — report",
+        1,
+    );
+    assert_eq!(written.trim_end(), published.trim_end());
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+/// README's table of the published replay says what docs/results/published-replay.md says.
+#[test]
+fn the_readme_quotes_the_published_replay_as_its_summary_has_it() {
+    let summary = read("docs/results/published-replay.md");
+    let readme = read("README.md");
+    let (marker, _) = markers(&readme)
+        .into_iter()
+        .find(|(_, args)| args.starts_with("replay"))
+        .expect("a claims: replay marker in README.md");
+    let quoted = table_after(&readme, &marker);
+    let recorded = table_after(&summary, "| phase | published | observed |");
+    let scenario = Scenario::published().unwrap();
+    for (i, phase) in scenario.phases.iter().enumerate() {
+        let row = recorded
+            .iter()
+            .find(|r| r[0] == phase.name)
+            .unwrap_or_else(|| panic!("{} not in the summary", phase.name));
+        let (count, share, range) = outcome(row);
+        // README: `| period 100 ms | 3 | 3 for 62 % of the second half (2..4) |`.
+        let cell = &quoted[i][2];
+        let expected = format!("{count} for {share} % of the second half ({range})");
+        assert!(
+            cell.starts_with(&expected),
+            "{}: README says {cell:?}, the summary {expected:?}",
+            phase.name
+        );
+    }
+    let total = summary
+        .lines()
+        .find(|l| l.starts_with("| total |"))
+        .unwrap();
+    let cells: Vec<&str> = total.trim_matches('|').split('|').map(str::trim).collect();
+    let every = &quoted[scenario.phases.len()][2];
+    let expected = format!(
+        "{} produced, {} processed, {} lost, {} processed twice, {} still in the topic",
+        cells[1], cells[2], cells[3], cells[4], cells[5]
+    );
+    assert!(every.starts_with(&expected), "{every:?} vs {expected:?}");
 }

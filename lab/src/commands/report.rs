@@ -1,5 +1,6 @@
 //! `lab report`: chart and summary from any timeline.csv (with the decisions.csv and
-//! accounting.csv beside it, when a replay wrote them).
+//! accounting.csv beside it, when a replay wrote them; `<stem>-decisions.csv` and
+//! `<stem>-accounting.csv` beside `<stem>.csv` as docs/results keeps them).
 
 use std::path::{Path, PathBuf};
 
@@ -46,10 +47,8 @@ pub fn report(args: ReportArgs) -> anyhow::Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let accounting_file = beside.join("accounting.csv");
-    let accounting = accounting_file
-        .exists()
-        .then(|| Accounting::read_csv(&accounting_file))
+    let accounting = crate::timeline::companion(timeline_path, "accounting")
+        .map(|file| Accounting::read_csv(&file))
         .transpose()?;
     let dir = out.unwrap_or_else(|| beside.to_path_buf());
     crate::report::write_renderings(&timeline, &spec, accounting.as_ref(), &[], &dir)?;
