@@ -131,6 +131,11 @@ pub struct ConsumerConfig {
     pub ledger: Option<PathBuf>,
     /// Where health and metrics are served (default 0.0.0.0:8080).
     pub http: HttpSettings,
+    /// Partitions this replica never gets past, as if a poison record sat at their head:
+    /// paused whenever they are assigned, so their committed offset stays where it is.
+    /// No setting reads it (the binary's is always empty): the lab's stuck-partition
+    /// scenarios set it.
+    pub stuck_partitions: Vec<i32>,
 }
 
 impl ConsumerConfig {
@@ -155,6 +160,7 @@ impl ConsumerConfig {
             instance,
             ledger: env.path(&service::LEDGER_FILE)?,
             http: HttpSettings::from_env(env)?,
+            stuck_partitions: Vec::new(),
         })
     }
 }

@@ -39,6 +39,8 @@ pub struct GroupContext {
     errors: Throttle,
     /// A TLS or SASL problem: the replica stays not ready, with the setting to check.
     security: SecurityAlarm,
+    /// Partitions paused whenever they are assigned (a poison record at their head).
+    stuck: Vec<i32>,
 }
 
 impl GroupContext {
@@ -50,6 +52,37 @@ impl GroupContext {
             processed: Mutex::new(Vec::new()),
             errors: Throttle::new(Duration::from_secs(10)),
             security: SecurityAlarm::default(),
+            stuck: Vec::new(),
+        }
+    }
+
+    /// The same context, pausing `partitions` whenever they are assigned.
+    pub fn with_stuck(mut self, partitions: Vec<i32>) -> Self {
+        self.stuck = partitions;
+        self
+    }
+
+    /// Pauses the stuck partitions among those just assigned.
+    fn pause_stuck(&self, consumer: &BaseConsumer<Self>, assigned: &TopicPartitionList) {
+        let stuck: Vec<Partition> = assigned
+            .elements()
+            .iter()
+            .filter(|e| self.stuck.contains(&e.partition()))
+            .map(|e| (e.topic().to_owned(), e.partition()))
+            .collect();
+        if stuck.is_empty() {
+            return;
+        }
+        let mut tpl = TopicPartitionList::new();
+        for (topic, partition) in &stuck {
+            tpl.add_partition(topic, *partition);
+        }
+        match consumer.pause(&tpl) {
+            Ok(()) => tracing::warn!(
+                partitions = %render(&stuck),
+                "stuck partitions paused: this replica will not get past their head"
+            ),
+            Err(err) => tracing::error!(error = %err, "cannot pause the stuck partitions"),
         }
     }
 
@@ -204,10 +237,11 @@ impl ConsumerContext for GroupContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(tpl) => {
                 self.update(tpl, true);
+                self.pause_stuck(consumer, tpl);
                 self.security.clear();
                 if !self.readiness.is_ready() {
                     tracing::info!(group = %self.group_id, "joined the group: ready");

@@ -173,7 +173,8 @@ pub async fn run(
         "consumer starting"
     );
     let readiness = Readiness::new(&format!("has not joined group {} yet", config.group_id));
-    let context = GroupContext::new(config.group_id.clone(), readiness.clone());
+    let context = GroupContext::new(config.group_id.clone(), readiness.clone())
+        .with_stuck(config.stuck_partitions.clone());
     let assignment = context.assignment_handle();
     let consumer: GroupConsumer = config
         .kafka

@@ -11,7 +11,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
-use crate::emulator::Offsets;
+use rdkafka::types::RDKafkaErrorCode;
+
+use crate::emulator::{Offsets, ScalerError};
 
 /// The reader's librdkafka context: it keeps a TLS or SASL problem the client reports, so
 /// that a read that fails says which setting to check instead of only "did not answer".
@@ -117,16 +119,19 @@ impl OffsetReader {
 
     /// End and committed offsets of every partition, in partition order.
     pub fn read(&self) -> anyhow::Result<Vec<Offsets>> {
+        Ok(self.read_within(self.timeout)?)
+    }
+
+    /// [`Self::read`] with its own bound, failing with the Kafka error.
+    pub fn read_within(&self, timeout: Duration) -> Result<Vec<Offsets>, KafkaError> {
         let mut tpl = TopicPartitionList::new();
         for p in 0..self.partitions {
             tpl.add_partition(&self.topic, p);
         }
-        let committed = self.consumer.committed_offsets(tpl, self.timeout)?;
+        let committed = self.consumer.committed_offsets(tpl, timeout)?;
         (0..self.partitions)
             .map(|p| {
-                let (_, end) = self
-                    .consumer
-                    .fetch_watermarks(&self.topic, p, self.timeout)?;
+                let (_, end) = self.consumer.fetch_watermarks(&self.topic, p, timeout)?;
                 let committed = match committed.find_partition(&self.topic, p).map(|e| e.offset()) {
                     Some(Offset::Offset(n)) => Some(n),
                     _ => None,
@@ -138,5 +143,21 @@ impl OffsetReader {
                 })
             })
             .collect()
+    }
+}
+
+/// The error KEDA's scaler would meet where this read failed (the broker's answer, or
+/// none): the coordinator moving (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS), the
+/// topic gone (UNKNOWN_TOPIC_OR_PART), or no broker answering (anything else: timeouts,
+/// transport failures, all brokers down).
+pub fn scaler_error(error: &KafkaError) -> ScalerError {
+    match error.rdkafka_error_code() {
+        Some(RDKafkaErrorCode::NotCoordinator | RDKafkaErrorCode::CoordinatorLoadInProgress) => {
+            ScalerError::CoordinatorMoving
+        }
+        Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => {
+            ScalerError::TopicNotFound
+        }
+        _ => ScalerError::BrokerUnreachable,
     }
 }

@@ -4,7 +4,10 @@
 //! "committed": N|null}, ...]}` (`partition` defaults to the entry's index; `lab lag
 //! --record` writes this format, with an informational `total_lag`), sampled whenever
 //! something changes; each evaluation uses the latest sample at or before it (none yet:
-//! no partitions, so no lag). The ScaledObject is created at t = 0 (no lastActiveTime):
+//! no partitions, so no lag). A sample can instead be an error a scaler would have got
+//! from then on, `{"t": 60, "error": "broker unreachable"}` (or `coordinator moving`,
+//! `topic not found`): KEDA's failure handling takes over ([`crate::emulator::failure`])
+//! until a sample with partitions. The ScaledObject is created at t = 0 (no lastActiveTime):
 //! KEDA polls at 0 and every pollingInterval, the HPA syncs from one sync period on, KEDA
 //! first on ties, up to the last sample's t (or `--until`). Output: one JSON line per
 //! evaluation.
@@ -16,17 +19,23 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::emulator::{Autoscaler, Offsets, ScalingSpec, Start};
+use crate::emulator::{Autoscaler, Offsets, ScalerError, ScalingSpec, Start};
+use crate::run::Observation;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TraceSample {
     pub t: f64,
-    pub partitions: Vec<TracePartition>,
+    /// Every partition's offsets (absent from an error sample).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<Vec<TracePartition>>,
     /// Lag summed as KEDA computes it, when the recorder knew it (informational: plan
     /// computes its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_lag: Option<i64>,
+    /// The error a scaler gets from `t` on, instead of offsets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +51,8 @@ impl TraceSample {
     /// The offsets this sample records (partition ids defaulting to positions).
     pub fn offsets(&self) -> Vec<Offsets> {
         self.partitions
+            .as_deref()
+            .unwrap_or_default()
             .iter()
             .enumerate()
             .map(|(i, p)| Offsets {
@@ -56,15 +67,36 @@ impl TraceSample {
     pub fn of(t: f64, offsets: &[Offsets], total_lag: Option<i64>) -> Self {
         Self {
             t,
-            partitions: offsets
-                .iter()
-                .map(|o| TracePartition {
-                    partition: Some(o.partition),
-                    end: o.end,
-                    committed: o.committed,
-                })
-                .collect(),
+            partitions: Some(
+                offsets
+                    .iter()
+                    .map(|o| TracePartition {
+                        partition: Some(o.partition),
+                        end: o.end,
+                        committed: o.committed,
+                    })
+                    .collect(),
+            ),
             total_lag,
+            error: None,
+        }
+    }
+
+    /// A sample of a scaler error at `t` seconds.
+    pub fn failed(t: f64, error: ScalerError) -> Self {
+        Self {
+            t,
+            partitions: None,
+            total_lag: None,
+            error: Some(error.as_str().to_owned()),
+        }
+    }
+
+    /// What a scaler finds at this sample (its error was checked when the trace was read).
+    pub fn observation(&self) -> Observation {
+        match self.error.as_deref().map(ScalerError::parse) {
+            Some(Ok(e)) => Observation::Error(e),
+            _ => Observation::Offsets(self.offsets()),
         }
     }
 }
@@ -97,6 +129,19 @@ pub fn parse_trace(text: &str) -> anyhow::Result<Vec<TraceSample>> {
                 sample.t,
                 previous.t
             );
+        }
+        match &sample.error {
+            Some(error) => {
+                anyhow::ensure!(
+                    sample.partitions.is_none() && sample.total_lag.is_none(),
+                    "line {n}: an error sample carries no partitions or total_lag (the scaler read nothing)"
+                );
+                ScalerError::parse(error).map_err(|e| anyhow::anyhow!("line {n}: error: {e}"))?;
+            }
+            None => anyhow::ensure!(
+                sample.partitions.is_some(),
+                "line {n}: missing field `partitions` (or `error`, for a sample where the scaler failed)"
+            ),
         }
         let mut ids = std::collections::HashSet::new();
         for (p, partition) in sample.offsets().iter().enumerate() {
@@ -133,23 +178,29 @@ pub fn run(
     let mut autoscaler = Autoscaler::new(spec, replicas, Start::Created);
     while autoscaler.next_due() <= last_ms {
         let now = autoscaler.next_due();
-        let offsets = samples
+        let observation = samples
             .iter()
             .take_while(|s| (s.t * 1000.0).round() as u64 <= now)
             .last()
-            .map(TraceSample::offsets)
-            .unwrap_or_default();
-        for d in autoscaler.evaluate(now, &offsets) {
+            .map_or(Observation::Offsets(Vec::new()), TraceSample::observation);
+        for d in autoscaler.evaluate(now, observation.observed()) {
             let t = if d.at % 1000 == 0 {
                 json!(d.at / 1000)
             } else {
                 json!(d.at as f64 / 1000.0)
             };
-            let line = json!({
+            let mut line = json!({
                 "t": t, "by": d.by, "metric": d.metric, "active": d.active,
                 "from": d.from, "desired": d.desired, "replicas": d.replicas,
-                "why": d.why,
+                "why": d.why, "rule": d.why.upstream(),
             });
+            if d.call != crate::emulator::CallOutcome::Read {
+                line["scaler"] = json!(d.call);
+                line["failures"] = json!(autoscaler.failures());
+            }
+            if let Observation::Error(e) = &observation {
+                line["error"] = json!(e.as_str());
+            }
             writeln!(out, "{line}")?;
         }
     }

@@ -7,7 +7,9 @@
 //! that many consumers, and lets it run until the next thing is due: a sample, an
 //! evaluation, a phase change or the end.
 
-use crate::emulator::{Autoscaler, Controller, Decision, Millis, ScalingSpec, Start};
+use crate::emulator::{
+    Autoscaler, Controller, Decision, Millis, Observed, Offsets, ScalerError, ScalingSpec, Start,
+};
 use crate::scenario::Scenario;
 use crate::timeline::{Sample, Timeline};
 
@@ -26,14 +28,34 @@ pub(crate) trait World {
     async fn warm_up(&mut self, period_ms: Option<u64>, replicas: u32) -> anyhow::Result<()>;
     /// A new producer pod at `period_ms` for phase `phase`, or none.
     async fn set_producer(&mut self, period_ms: Option<u64>, phase: usize) -> anyhow::Result<()>;
-    /// The end and committed offsets of every partition, as KEDA reads them.
-    async fn offsets(&mut self) -> anyhow::Result<Vec<crate::emulator::Offsets>>;
+    /// What a scaler reading the group now finds: the end and committed offsets of every
+    /// partition, or the error a scaler would get.
+    async fn observe(&mut self) -> anyhow::Result<Observation>;
     /// Starts or stops consumer replicas until `replicas` are wanted.
     async fn scale(&mut self, replicas: u32) -> anyhow::Result<()>;
     /// Consumers actually running (started, not yet stopped).
     fn running(&self) -> u32;
     /// Lets the workload run until scenario time `until`; `false` when interrupted.
     async fn advance(&mut self, until: Millis) -> anyhow::Result<bool>;
+    /// Events the producer gave up on so far: held through a broker outage longer than
+    /// its `message.timeout.ms`, never delivered.
+    fn expired(&self) -> u64;
+}
+
+/// What a scaler finds at the broker at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Observation {
+    Offsets(Vec<Offsets>),
+    Error(ScalerError),
+}
+
+impl Observation {
+    pub fn observed(&self) -> Observed<'_> {
+        match self {
+            Observation::Offsets(o) => Observed::Offsets(o),
+            Observation::Error(e) => Observed::Error(*e),
+        }
+    }
 }
 
 /// Who watches a run as it goes (the replay's live view); both methods may do nothing.
@@ -70,7 +92,12 @@ pub(crate) async fn drive<W: World>(
         .map(|s| (*s * 1000.0) as Millis)
         .collect();
     let (mut phase, mut next_sample, mut hpa_desired) = (0usize, 0, scenario.start_replicas);
-    let mut produced_at: Option<(Millis, i64)> = None;
+    let mut sampler = Sampler {
+        scenario,
+        spec,
+        produced_at: None,
+        last_read: None,
+    };
     loop {
         let now = world.now().min(end);
         if now >= end {
@@ -83,8 +110,8 @@ pub(crate) async fn drive<W: World>(
                 .set_producer(scenario.phases[phase].producer_period_ms, phase)
                 .await?;
         }
-        let offsets = world.offsets().await?;
-        for d in autoscaler.evaluate(now, &offsets) {
+        let observation = world.observe().await?;
+        for d in autoscaler.evaluate(now, observation.observed()) {
             watch.decision(&d);
             if d.by == Controller::Hpa {
                 hpa_desired = d.desired;
@@ -93,30 +120,7 @@ pub(crate) async fn drive<W: World>(
         }
         world.scale(autoscaler.replicas()).await?;
         if now >= next_sample {
-            let end_total: i64 = offsets.iter().map(|o| o.end).sum();
-            let produced_per_s = match produced_at {
-                Some((t, total)) if now > t => {
-                    (end_total - total) as f64 * 1000.0 / (now - t) as f64
-                }
-                _ => 0.0,
-            };
-            produced_at = Some((now, end_total));
-            // A fresh scaler: the sample shows the lag, not excludePersistentLag's memory.
-            let reading =
-                crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone()).read(&offsets);
-            let sample = Sample {
-                t: now as f64 / 1000.0,
-                phase,
-                phase_name: scenario.phases[phase].name.clone(),
-                period_ms: scenario.phases[phase].producer_period_ms.unwrap_or(0),
-                produced_per_s,
-                total_lag: reading.total_lag,
-                metric: reading.metric,
-                active: reading.active,
-                hpa_desired,
-                replicas: autoscaler.replicas(),
-                running: world.running(),
-            };
+            let sample = sampler.sample(now, phase, &observation, hpa_desired, &autoscaler, world);
             watch.sample(&sample, &scenario.phases[phase].name, scenario.phases.len());
             timeline.samples.push(sample);
             next_sample = (now / SAMPLE_MS + 1) * SAMPLE_MS;
@@ -135,5 +139,66 @@ pub(crate) async fn drive<W: World>(
             break;
         }
     }
+    timeline.expired = world.expired();
     Ok(timeline)
+}
+
+/// Makes the timeline's samples: what the lag looks like now, as a fresh scaler reads it.
+struct Sampler<'a> {
+    scenario: &'a Scenario,
+    spec: &'a ScalingSpec,
+    /// The last end-offset total and when it was read (for the produce rate).
+    produced_at: Option<(Millis, i64)>,
+    /// The last offsets read (a sample during a scaler error shows them again).
+    last_read: Option<(i64, i64, bool)>,
+}
+
+impl Sampler<'_> {
+    fn sample<W: World>(
+        &mut self,
+        now: Millis,
+        phase: usize,
+        observation: &Observation,
+        hpa_desired: u32,
+        autoscaler: &Autoscaler,
+        world: &W,
+    ) -> Sample {
+        let (produced_per_s, (total_lag, metric, active)) = match observation {
+            Observation::Offsets(offsets) => {
+                let end_total: i64 = offsets.iter().map(|o| o.end).sum();
+                let rate = match self.produced_at {
+                    Some((t, total)) if now > t => {
+                        (end_total - total) as f64 * 1000.0 / (now - t) as f64
+                    }
+                    _ => 0.0,
+                };
+                self.produced_at = Some((now, end_total));
+                // A fresh scaler: the sample shows the lag, not excludePersistentLag's memory.
+                let reading = crate::emulator::scaler::KafkaScaler::new(self.spec.trigger.clone())
+                    .read(offsets);
+                self.last_read = Some((reading.total_lag, reading.metric, reading.active));
+                (rate, (reading.total_lag, reading.metric, reading.active))
+            }
+            // Nothing read: the last reading stands, no rate is measured.
+            Observation::Error(_) => (0.0, self.last_read.unwrap_or((0, 0, false))),
+        };
+        let p = &self.scenario.phases[phase];
+        Sample {
+            t: now as f64 / 1000.0,
+            phase,
+            phase_name: p.name.clone(),
+            period_ms: p.producer_period_ms.unwrap_or(0),
+            produced_per_s,
+            total_lag,
+            metric,
+            active,
+            hpa_desired,
+            replicas: autoscaler.replicas(),
+            running: world.running(),
+            scaler_error: match observation {
+                Observation::Error(e) => Some(*e),
+                Observation::Offsets(_) => None,
+            },
+        }
+    }
 }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::emulator::{Millis, ScalerError};
+
 /// The repository's manifests, which the built-in scenarios read.
 pub fn repo_root() -> PathBuf {
     let compiled = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -33,7 +35,35 @@ pub struct Scenario {
     #[serde(default = "default_scaled_object")]
     pub scaled_object: PathBuf,
     pub consumer: ConsumerModel,
+    /// What the topic held before this consumer group existed (`lab simulate` only).
+    #[serde(default)]
+    pub history: Option<History>,
     pub phases: Vec<Phase>,
+}
+
+/// A topic older than its consumer group: events in every partition, the oldest deleted
+/// by retention, and no offset committed by the group anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct History {
+    /// Events written to each partition before the run (its log-end offset at the start).
+    pub events: u64,
+    /// Of those, how many retention has kept (the newest): the log-start offset is
+    /// `events - retained`. A new consumer starting from `earliest` reads only these.
+    pub retained: u64,
+}
+
+/// A stretch of scenario time, ms: from `start` (included) to `end` (excluded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: Millis,
+    pub end: Millis,
+}
+
+impl Span {
+    pub fn contains(&self, t: Millis) -> bool {
+        (self.start..self.end).contains(&t)
+    }
 }
 
 fn one() -> u32 {
@@ -64,6 +94,34 @@ pub struct ConsumerModel {
     /// a leave one; meanwhile the group's commits fail and moving partitions wait.
     #[serde(default = "rebalance_round")]
     pub rebalance_round_ms: u64,
+    /// How the group assigns partitions (`partition.assignment.strategy`): the
+    /// consumer's cooperative-sticky (default), or eager (`range`): every rebalance
+    /// revokes every partition, and the whole group pauses.
+    #[serde(default)]
+    pub assignment: Assignment,
+    /// A partition no replica gets past (a poison record at its head): its committed
+    /// offset stops, its lag grows for the whole run.
+    #[serde(default)]
+    pub stuck_partition: Option<u32>,
+}
+
+/// `partition.assignment.strategy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Assignment {
+    #[default]
+    CooperativeSticky,
+    Eager,
+}
+
+impl Assignment {
+    /// The librdkafka strategy.
+    pub fn strategy(self) -> &'static str {
+        match self {
+            Assignment::CooperativeSticky => "cooperative-sticky",
+            Assignment::Eager => "range",
+        }
+    }
 }
 
 fn session() -> u64 {
@@ -77,7 +135,7 @@ fn rebalance_round() -> u64 {
 }
 
 /// One phase of a scenario.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Phase {
     pub name: String,
@@ -89,6 +147,44 @@ pub struct Phase {
     /// The replica count the published run reported for this phase, if any.
     #[serde(default)]
     pub published: Option<u32>,
+    /// The broker taken away during this phase: nothing is produced, consumed or
+    /// committed, and KEDA's scaler cannot reach it (`broker unreachable`).
+    #[serde(default)]
+    pub broker_outage: Option<Window>,
+    /// KEDA's scaler failing with this error during this phase while the workload runs on
+    /// (`lab simulate` only: `coordinator moving`, `topic not found`, `broker
+    /// unreachable`).
+    #[serde(default)]
+    pub scaler_error: Option<ErrorWindow>,
+    /// The share of this phase's events that go to partition 0 (key skew), 0..=1.
+    #[serde(default)]
+    pub hot_partition_share: Option<f64>,
+    /// Partitions the producer writes none of this phase's events to.
+    #[serde(default)]
+    pub silent_partitions: Vec<u32>,
+    /// Events produced at once when the phase starts (`POST /burst`).
+    #[serde(default)]
+    pub burst: Option<u64>,
+}
+
+/// A stretch of a phase: from `after_s` into it, for `seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    #[serde(default)]
+    pub after_s: u64,
+    pub seconds: u64,
+}
+
+/// A stretch of a phase during which KEDA's scaler fails with `error`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorWindow {
+    /// `broker unreachable`, `coordinator moving` or `topic not found`.
+    pub error: ScalerError,
+    #[serde(default)]
+    pub after_s: u64,
+    pub seconds: u64,
 }
 
 impl Scenario {
@@ -137,16 +233,140 @@ impl Scenario {
             self.consumer.commit_interval_ms > 0,
             "consumer.commit_interval_ms must be above 0"
         );
+        if let Some(p) = self.consumer.stuck_partition {
+            anyhow::ensure!(
+                p < self.partitions,
+                "consumer.stuck_partition: {p} is no partition of the {}-partition topic",
+                self.partitions
+            );
+        }
+        if let Some(h) = self.history {
+            anyhow::ensure!(
+                h.retained <= h.events,
+                "history.retained: {} is more than history.events {}: retention keeps at most what was written",
+                h.retained,
+                h.events
+            );
+        }
         for (i, phase) in self.phases.iter().enumerate() {
-            anyhow::ensure!(phase.seconds > 0, "phases[{i}].seconds must be above 0");
-            if let Some(period) = phase.producer_period_ms {
+            self.validate_phase(i, phase)?;
+        }
+        Ok(())
+    }
+
+    fn validate_phase(&self, i: usize, phase: &Phase) -> anyhow::Result<()> {
+        anyhow::ensure!(phase.seconds > 0, "phases[{i}].seconds must be above 0");
+        if let Some(period) = phase.producer_period_ms {
+            anyhow::ensure!(
+                (1..=3_600_000).contains(&period),
+                "phases[{i}].producer_period_ms: {period} is not 1..=3600000"
+            );
+        }
+        let windows = [
+            ("broker_outage", phase.broker_outage),
+            (
+                "scaler_error",
+                phase.scaler_error.as_ref().map(|e| Window {
+                    after_s: e.after_s,
+                    seconds: e.seconds,
+                }),
+            ),
+        ];
+        for (field, window) in windows {
+            if let Some(w) = window {
                 anyhow::ensure!(
-                    (1..=3_600_000).contains(&period),
-                    "phases[{i}].producer_period_ms: {period} is not 1..=3600000"
+                    w.seconds > 0 && w.after_s + w.seconds <= phase.seconds,
+                    "phases[{i}].{field}: after_s {} + seconds {} must lie within the phase's {} s (seconds above 0)",
+                    w.after_s,
+                    w.seconds,
+                    phase.seconds
                 );
             }
         }
+        if let Some(share) = phase.hot_partition_share {
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&share),
+                "phases[{i}].hot_partition_share: {share} is not a share 0..=1"
+            );
+        }
+        for p in &phase.silent_partitions {
+            anyhow::ensure!(
+                *p < self.partitions,
+                "phases[{i}].silent_partitions: {p} is no partition of the {}-partition topic",
+                self.partitions
+            );
+        }
+        anyhow::ensure!(
+            (phase.silent_partitions.len() as u32) < self.partitions,
+            "phases[{i}].silent_partitions: the producer needs at least one partition to write to"
+        );
+        if let Some(n) = phase.burst {
+            anyhow::ensure!(
+                (1..=1_000_000).contains(&n),
+                "phases[{i}].burst: {n} is not 1..=1000000 (the producer's POST /burst range)"
+            );
+            anyhow::ensure!(
+                phase.producer_period_ms.is_some(),
+                "phases[{i}].burst: a burst is sent by the phase's producer, and this phase has none (set producer_period_ms)"
+            );
+        }
         Ok(())
+    }
+
+    /// When phase `i` starts, ms of scenario time.
+    pub fn phase_start(&self, i: usize) -> Millis {
+        self.phases[..i].iter().map(|p| p.seconds * 1000).sum()
+    }
+
+    /// When the broker is away, in time order.
+    pub fn outages(&self) -> Vec<Span> {
+        self.windows(|p| p.broker_outage.map(|w| (w, ())))
+            .into_iter()
+            .map(|(span, ())| span)
+            .collect()
+    }
+
+    /// When KEDA's scaler fails while the broker serves the workload, and with what.
+    pub fn scaler_errors(&self) -> Vec<(Span, ScalerError)> {
+        self.windows(|p| {
+            p.scaler_error.as_ref().map(|e| {
+                (
+                    Window {
+                        after_s: e.after_s,
+                        seconds: e.seconds,
+                    },
+                    e.error,
+                )
+            })
+        })
+    }
+
+    fn windows<T>(&self, window: impl Fn(&Phase) -> Option<(Window, T)>) -> Vec<(Span, T)> {
+        self.phases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let (w, what) = window(p)?;
+                let start = self.phase_start(i) + w.after_s * 1000;
+                Some((
+                    Span {
+                        start,
+                        end: start + w.seconds * 1000,
+                    },
+                    what,
+                ))
+            })
+            .collect()
+    }
+
+    /// How phase `i`'s producer spreads its events over the partitions.
+    pub fn shape(&self, i: usize) -> producer::shape::Shape {
+        let p = &self.phases[i];
+        producer::shape::Shape {
+            partitions: self.partitions as i32,
+            hot_share: p.hot_partition_share.unwrap_or(0.0),
+            silent: p.silent_partitions.iter().map(|s| *s as i32).collect(),
+        }
     }
 
     /// The ScaledObject path, resolved against the repository root.
@@ -191,7 +411,10 @@ impl Scenario {
                 session_timeout_ms: session(),
                 pod_start_ms: pod_start(),
                 rebalance_round_ms: rebalance_round(),
+                assignment: Assignment::default(),
+                stuck_partition: None,
             },
+            history: None,
             phases: published_phases(),
         })
     }
@@ -213,7 +436,10 @@ impl Scenario {
                 session_timeout_ms: session(),
                 pod_start_ms: pod_start(),
                 rebalance_round_ms: rebalance_round(),
+                assignment: Assignment::default(),
+                stuck_partition: None,
             },
+            history: None,
             phases: published_phases(),
         }
     }
@@ -236,24 +462,28 @@ fn published_phases() -> Vec<Phase> {
             seconds: 120,
             producer_period_ms: Some(1000),
             published: Some(1),
+            ..Phase::default()
         },
         Phase {
             name: "producer deleted".into(),
             seconds: 150,
             producer_period_ms: None,
             published: Some(0),
+            ..Phase::default()
         },
         Phase {
             name: "period 100 ms".into(),
             seconds: 240,
             producer_period_ms: Some(100),
             published: Some(3),
+            ..Phase::default()
         },
         Phase {
             name: "period 10 s".into(),
             seconds: 240,
             producer_period_ms: Some(10_000),
             published: Some(1),
+            ..Phase::default()
         },
     ]
 }

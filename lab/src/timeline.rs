@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::emulator::{Controller, Decision, Why};
+use crate::emulator::{CallOutcome, Controller, Decision, Why};
 use crate::scenario::{Phase, Scenario};
 
 /// The state of the experiment at one instant: one row of `timeline.csv`.
@@ -35,6 +35,10 @@ pub struct Sample {
     pub replicas: u32,
     /// Consumers actually running (started, not yet stopped).
     pub running: u32,
+    /// The error a scaler reading the group got at this instant (a broker outage), if any;
+    /// the lag columns then repeat the last reading.
+    #[serde(default)]
+    pub scaler_error: Option<crate::emulator::ScalerError>,
 }
 
 /// How one phase ended up.
@@ -67,6 +71,9 @@ pub struct Timeline {
     /// Cells a recorder left empty because it could not read them (a failed `kubectl`
     /// call on a cluster); each took the value of the row before it.
     pub unread_cells: usize,
+    /// Events the producer gave up on (held through a broker outage past its
+    /// `message.timeout.ms`): never in the topic, so no accounting row shows them.
+    pub expired: u64,
 }
 
 /// A row of `timeline.csv` as a recorder on a cluster writes it: a measurement it could
@@ -85,6 +92,8 @@ struct RecordedRow {
     hpa_desired: Option<u32>,
     replicas: Option<u32>,
     running: Option<u32>,
+    #[serde(default)]
+    scaler_error: Option<crate::emulator::ScalerError>,
 }
 
 impl RecordedRow {
@@ -111,6 +120,7 @@ impl RecordedRow {
             phase: self.phase,
             phase_name: self.phase_name,
             period_ms: self.period_ms,
+            scaler_error: self.scaler_error,
         };
         (sample, empty)
     }
@@ -128,6 +138,9 @@ struct DecisionRow {
     desired: u32,
     replicas: u32,
     why: Why,
+    /// Absent from decisions.csv files written before scaler failures were emulated.
+    #[serde(default)]
+    call: CallOutcome,
 }
 
 impl From<&Decision> for DecisionRow {
@@ -141,6 +154,7 @@ impl From<&Decision> for DecisionRow {
             desired: d.desired,
             replicas: d.replicas,
             why: d.why,
+            call: d.call,
         }
     }
 }
@@ -156,6 +170,7 @@ impl From<DecisionRow> for Decision {
             desired: row.desired,
             replicas: row.replicas,
             why: row.why,
+            call: row.call,
         }
     }
 }
@@ -176,6 +191,7 @@ impl Timeline {
             mode,
             interrupted: false,
             unread_cells: 0,
+            expired: 0,
         }
     }
 
@@ -329,7 +345,7 @@ fn scenario_from_samples(samples: &[Sample], path: &Path) -> Scenario {
                 name: s.phase_name.clone(),
                 seconds: 0,
                 producer_period_ms: (s.period_ms > 0).then_some(s.period_ms),
-                published: None,
+                ..Phase::default()
             });
             starts.push(s.t);
         }
@@ -380,6 +396,7 @@ mod tests {
             hpa_desired: 1,
             replicas,
             running: replicas,
+            scaler_error: None,
         }
     }
 
@@ -481,13 +498,14 @@ mod tests {
             desired: 3,
             replicas: 3,
             why: Why::Hpa(crate::emulator::HpaReason::DesiredWithinRange),
+            call: CallOutcome::Read,
         }];
         timeline.write_csv(&dir.join("timeline.csv")).unwrap();
         timeline
             .write_decisions_csv(&dir.join("decisions.csv"))
             .unwrap();
         let text = std::fs::read_to_string(dir.join("timeline.csv")).unwrap();
-        assert!(text.starts_with("t_s,phase,phase_name,period_ms,produced_per_s,total_lag,metric,active,hpa_desired,replicas,running\n"));
+        assert!(text.starts_with("t_s,phase,phase_name,period_ms,produced_per_s,total_lag,metric,active,hpa_desired,replicas,running,scaler_error\n"));
         let back = Timeline::read(&dir.join("timeline.csv"), Some(Scenario::original())).unwrap();
         assert_eq!(back.samples[1].t, 1.04, "to the millisecond");
         assert_eq!(back.decisions, timeline.decisions);

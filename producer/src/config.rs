@@ -86,6 +86,9 @@ pub struct ProducerConfig {
     pub http: HttpSettings,
     /// The bearer token changes need ([`HTTP_TOKEN`]); `None`: changes are open.
     pub http_token: Option<Token>,
+    /// How events spread over partitions: librdkafka's key partitioner (the binary's
+    /// only choice); the lab shapes the load for its scenarios.
+    pub shape: crate::shape::Shape,
 }
 
 impl ProducerConfig {
@@ -104,6 +107,7 @@ impl ProducerConfig {
             ledger: env.path(&service::LEDGER_FILE)?,
             http: HttpSettings::from_env(env)?,
             http_token: env.optional_text(&HTTP_TOKEN)?.map(|t| Token::new(&t)),
+            shape: Default::default(),
         })
     }
 }

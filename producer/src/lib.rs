@@ -10,6 +10,7 @@ pub mod api;
 pub mod burst;
 pub mod config;
 pub mod sender;
+pub mod shape;
 pub mod ticker;
 
 use std::sync::atomic::AtomicBool;
@@ -124,7 +125,8 @@ pub async fn run(
         ledger,
         readiness.clone(),
     )
-    .map_err(|err| creation_error(&config.kafka, &err))?;
+    .map_err(|err| creation_error(&config.kafka, &err))?
+    .with_shape(config.shape.clone());
 
     let (period_tx, period_rx) = watch::channel(config.period);
     let bursts = TaskTracker::new();
@@ -265,7 +267,8 @@ mod tests {
             Ledger::default(),
             readiness.clone(),
         )
-        .unwrap();
+        .unwrap()
+        .with_shape(Default::default());
         let period = Arc::new(watch::channel(Duration::from_millis(1000)).0);
         let state = api::ApiState {
             period: period.clone(),

@@ -186,6 +186,8 @@ pub struct Sender {
     topic: String,
     next_seq: AtomicU64,
     accounts: Arc<Accounts>,
+    /// Where events go (librdkafka's key partitioner unless the lab shapes the load).
+    shape: crate::shape::Shape,
 }
 
 impl Sender {
@@ -220,7 +222,19 @@ impl Sender {
             topic,
             next_seq: AtomicU64::new(0),
             accounts,
+            shape: Default::default(),
         }))
+    }
+
+    /// The same sender, spreading events as `shape` says (before any event is sent).
+    pub fn with_shape(self: Arc<Self>, shape: crate::shape::Shape) -> Arc<Self> {
+        match Arc::try_unwrap(self) {
+            Ok(mut sender) => {
+                sender.shape = shape;
+                Arc::new(sender)
+            }
+            Err(shared) => shared,
+        }
     }
 
     /// An encoder for this producer's events (one per sending task).
@@ -267,12 +281,15 @@ impl Sender {
         encoder: &mut Encoder,
     ) -> Result<(), KafkaError> {
         let event = encoder.encode(seq);
-        let record: BaseRecord<'_, str, [u8], usize> =
+        let mut record: BaseRecord<'_, str, [u8], usize> =
             BaseRecord::with_opaque_to(&self.topic, opaque(seq, verbosity))
                 .key(event.key)
                 .payload(event.payload)
                 // The record's timestamp is the event's `time`, to the millisecond.
                 .timestamp(event.time as i64);
+        if let Some(partition) = self.shape.partition(seq) {
+            record = record.partition(partition);
+        }
         // Counted before the send: the callback may run before `send` returns.
         let quiet = verbosity == Verbosity::Quiet;
         if quiet {

@@ -76,6 +76,22 @@ pub enum HpaReason {
     /// Raised to minReplicas.
     #[serde(rename = "hpa:too-few-replicas")]
     TooFewReplicas,
+    /// The external metrics API answered with an error (KEDA's scaler failed, no
+    /// fallback): nothing changes and no recommendation is recorded.
+    #[serde(rename = "hpa:failed-get-external-metric")]
+    FailedGetExternalMetric,
+}
+
+impl HpaReason {
+    /// The upstream code that decided it (Kubernetes 1.35, pkg/controller/podautoscaler).
+    pub fn upstream(self) -> &'static str {
+        match self {
+            HpaReason::Disabled | HpaReason::AboveMax | HpaReason::BelowMin => "horizontal.go reconcileAutoscaler (ScalingDisabled at 0; above maxReplicas; below minReplicas)",
+            HpaReason::WithinTolerance => "replica_calculator.go GetExternalPerPodMetricReplicas / GetExternalMetricReplicas (Tolerances.isWithin)",
+            HpaReason::DesiredWithinRange | HpaReason::ScaleUpLimit | HpaReason::TooManyReplicas | HpaReason::ScaleDownLimit | HpaReason::TooFewReplicas => "horizontal.go normalizeDesiredReplicas(WithBehaviors): stabilizeRecommendation, convertDesiredReplicasWithBehaviorRate",
+            HpaReason::FailedGetExternalMetric => "horizontal.go reconcileAutoscaler (computeReplicasForMetrics fails: FailedGetExternalMetric, return before normalizing)",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,9 +119,16 @@ impl Hpa {
         Self::default()
     }
 
-    /// One sync at `now` with the trigger's `metric` and the target at `replicas` (spec,
-    /// status and ready pods taken as equal: pods are ready the moment they are asked for).
-    pub fn sync(&mut self, spec: &ScalingSpec, now: Millis, metric: i64, replicas: u32) -> Sync {
+    /// One sync at `now` with the trigger's metric in milli-units (`None`: the external
+    /// metrics API answered with an error) and the target at `replicas` (spec, status and
+    /// ready pods taken as equal: pods are ready the moment they are asked for).
+    pub fn sync(
+        &mut self,
+        spec: &ScalingSpec,
+        now: Millis,
+        metric_milli: Option<i64>,
+        replicas: u32,
+    ) -> Sync {
         let recommendations = self
             .recommendations
             .get_or_insert_with(|| vec![(now, replicas)]);
@@ -122,8 +145,8 @@ impl Hpa {
             done(max, HpaReason::AboveMax)
         } else if replicas < min {
             done(min, HpaReason::BelowMin)
-        } else {
-            let (recommended, tolerated) = recommendation(spec, metric, replicas);
+        } else if let Some(metric_milli) = metric_milli {
+            let (recommended, tolerated) = recommendation_milli(spec, metric_milli, replicas);
             let (stabilized, replicas_after, reason) = match &spec.behavior {
                 Some(b) => {
                     let stabilized =
@@ -148,6 +171,8 @@ impl Hpa {
                 replicas: replicas_after,
                 reason,
             }
+        } else {
+            return done(replicas, HpaReason::FailedGetExternalMetric);
         };
         if sync.replicas != replicas {
             if let Some(b) = &spec.behavior {
@@ -257,7 +282,13 @@ impl Hpa {
 /// The metric's proposal and whether it fell within the tolerance (replica_calculator.go
 /// GetExternalPerPodMetricReplicas / GetExternalMetricReplicas, in milli-units as there).
 pub fn recommendation(spec: &ScalingSpec, metric: i64, replicas: u32) -> (u32, bool) {
-    let usage = metric as f64 * 1000.0;
+    recommendation_milli(spec, metric * 1000, replicas)
+}
+
+/// [`recommendation`] for a metric given in milli-units (KEDA's fallback metric can have
+/// a fraction).
+pub fn recommendation_milli(spec: &ScalingSpec, metric_milli: i64, replicas: u32) -> (u32, bool) {
+    let usage = metric_milli as f64;
     let target = spec.trigger.lag_threshold as f64 * 1000.0;
     let (up, down) = tolerances(spec.behavior.as_ref());
     let is_within = |ratio: f64| (1.0 - down) <= ratio && ratio <= (1.0 + up);
@@ -421,10 +452,10 @@ mod tests {
     #[test]
     fn scale_up_from_one_reaches_five_in_one_step() {
         let mut hpa = Hpa::new();
-        let s = hpa.sync(&published(), 15_000, 50, 1);
+        let s = hpa.sync(&published(), 15_000, Some(50_000), 1);
         assert_eq!((s.recommended, s.replicas), (10, 5), "max(1 + 4, 1 x 2)");
         assert_eq!(s.reason, HpaReason::ScaleUpLimit);
-        let s = hpa.sync(&published(), 30_000, 50, 5);
+        let s = hpa.sync(&published(), 30_000, Some(50_000), 5);
         assert_eq!(
             s.replicas, 10,
             "the +4 at 15 is not newer than 30 - 15: period start 5, Percent 100 gives 10"
@@ -437,13 +468,13 @@ mod tests {
         let mut hpa = Hpa::new();
         // Seeded with 3 at the first sync; recommendations of 1 from then on.
         assert_eq!(
-            hpa.sync(&spec, 0, 2, 3).replicas,
+            hpa.sync(&spec, 0, Some(2_000), 3).replicas,
             3,
             "seed (3) is in the window"
         );
-        assert_eq!(hpa.sync(&spec, 15_000, 2, 3).replicas, 3);
+        assert_eq!(hpa.sync(&spec, 15_000, Some(2_000), 3).replicas, 3);
         assert_eq!(
-            hpa.sync(&spec, 30_000, 2, 3).replicas,
+            hpa.sync(&spec, 30_000, Some(2_000), 3).replicas,
             1,
             "seed at 0 is not newer than 30 - 30; trunc(1.5) = 1"
         );
@@ -456,7 +487,7 @@ mod tests {
         let mut replicas = 10;
         let mut path = vec![];
         for step in 0..12u64 {
-            let s = hpa.sync(&spec, step * 15_000, 0, replicas);
+            let s = hpa.sync(&spec, step * 15_000, Some(0_000), replicas);
             if s.replicas != replicas {
                 path.push((step * 15, s.replicas));
             }
@@ -471,20 +502,20 @@ mod tests {
     fn scale_down_waits_for_every_recent_recommendation_to_be_lower() {
         let spec = published();
         let mut hpa = Hpa::new();
-        assert_eq!(hpa.sync(&spec, 0, 15, 3).replicas, 3);
+        assert_eq!(hpa.sync(&spec, 0, Some(15_000), 3).replicas, 3);
         assert_eq!(
-            hpa.sync(&spec, 15_000, 5, 3).replicas,
+            hpa.sync(&spec, 15_000, Some(5_000), 3).replicas,
             3,
             "recent 3s hold it"
         );
-        assert_eq!(hpa.sync(&spec, 30_000, 15, 3).replicas, 3);
+        assert_eq!(hpa.sync(&spec, 30_000, Some(15_000), 3).replicas, 3);
         assert_eq!(
-            hpa.sync(&spec, 45_000, 5, 3).replicas,
+            hpa.sync(&spec, 45_000, Some(5_000), 3).replicas,
             3,
             "the 3 at 30 s is inside the window"
         );
         assert_eq!(
-            hpa.sync(&spec, 60_000, 5, 3).replicas,
+            hpa.sync(&spec, 60_000, Some(5_000), 3).replicas,
             1,
             "the 3 at 30 s is exactly 30 s old: outside"
         );
@@ -495,12 +526,12 @@ mod tests {
         let mut spec = published();
         spec.behavior.as_mut().unwrap().scale_up.select = SelectPolicy::Min;
         assert_eq!(
-            Hpa::new().sync(&spec, 0, 50, 1).replicas,
+            Hpa::new().sync(&spec, 0, Some(50_000), 1).replicas,
             2,
             "min(1 + 4, 2)"
         );
         spec.behavior.as_mut().unwrap().scale_up.select = SelectPolicy::Disabled;
-        assert_eq!(Hpa::new().sync(&spec, 0, 50, 1).replicas, 1);
+        assert_eq!(Hpa::new().sync(&spec, 0, Some(50_000), 1).replicas, 1);
     }
 
     #[test]
@@ -518,18 +549,18 @@ mod tests {
         };
         spec.min_replicas = 2;
         let mut hpa = Hpa::new();
-        assert_eq!(hpa.sync(&spec, 0, 0, 7).replicas, 5);
+        assert_eq!(hpa.sync(&spec, 0, Some(0_000), 7).replicas, 5);
         assert_eq!(
-            hpa.sync(&spec, 15_000, 0, 5).replicas,
+            hpa.sync(&spec, 15_000, Some(0_000), 5).replicas,
             5,
             "2 removed within 60 s: period start 7, limit 5"
         );
         assert_eq!(
-            hpa.sync(&spec, 60_000, 0, 5).replicas,
+            hpa.sync(&spec, 60_000, Some(0_000), 5).replicas,
             3,
             "event at 0 is not newer than 0"
         );
-        let s = hpa.sync(&spec, 120_000, 0, 3);
+        let s = hpa.sync(&spec, 120_000, Some(0_000), 3);
         assert_eq!(
             (s.replicas, s.reason),
             (2, HpaReason::TooFewReplicas),
@@ -564,16 +595,16 @@ mod tests {
             tolerance: None,
         };
         let mut hpa = Hpa::new();
-        assert_eq!(hpa.sync(&spec, 0, 50, 4).replicas, 5, "+1 at 0");
+        assert_eq!(hpa.sync(&spec, 0, Some(50_000), 4).replicas, 5, "+1 at 0");
         assert_eq!(
-            hpa.sync(&spec, 30_000, 50, 5).replicas,
+            hpa.sync(&spec, 30_000, Some(50_000), 5).replicas,
             6,
             "+1 at 30 overwrites the +1 at 0"
         );
         // Scale down at 45 s: within 120 s only the +1 of 30 s is left, so the period
         // started at 6 - 1 = 5 and Pods 1 proposes 4. Keeping both +1 events would give
         // a start of 4 and a proposal of 3.
-        let s = hpa.sync(&spec, 45_000, 0, 6);
+        let s = hpa.sync(&spec, 45_000, Some(0_000), 6);
         assert_eq!(s.replicas, 4, "{s:?}");
     }
 
@@ -581,16 +612,16 @@ mod tests {
     fn bounds_and_zero() {
         let spec = published();
         assert_eq!(
-            Hpa::new().sync(&spec, 0, 500, 12).replicas,
+            Hpa::new().sync(&spec, 0, Some(500_000), 12).replicas,
             10,
             "above max -> max"
         );
         assert_eq!(
-            Hpa::new().sync(&spec, 0, 500, 0).reason,
+            Hpa::new().sync(&spec, 0, Some(500_000), 0).reason,
             HpaReason::Disabled
         );
         assert_eq!(
-            Hpa::new().sync(&spec, 0, 500, 9).replicas,
+            Hpa::new().sync(&spec, 0, Some(500_000), 9).replicas,
             10,
             "capped at max"
         );
@@ -604,20 +635,28 @@ mod tests {
         let mut spec = published();
         spec.behavior = None;
         let mut hpa = Hpa::new();
-        assert_eq!(hpa.sync(&spec, 0, 0, 3).replicas, 3, "the seed (3) holds");
-        assert_eq!(hpa.sync(&spec, 15_000, 50, 3).replicas, 6, "max(2 x 3, 4)");
         assert_eq!(
-            hpa.sync(&spec, 30_000, 50, 6).replicas,
+            hpa.sync(&spec, 0, Some(0_000), 3).replicas,
+            3,
+            "the seed (3) holds"
+        );
+        assert_eq!(
+            hpa.sync(&spec, 15_000, Some(50_000), 3).replicas,
+            6,
+            "max(2 x 3, 4)"
+        );
+        assert_eq!(
+            hpa.sync(&spec, 30_000, Some(50_000), 6).replicas,
             10,
             "capped at max 10"
         );
         assert_eq!(
-            hpa.sync(&spec, 314_999, 0, 10).replicas,
+            hpa.sync(&spec, 314_999, Some(0_000), 10).replicas,
             10,
             "the 10 of 15 s is inside 300 s"
         );
         assert_eq!(
-            hpa.sync(&spec, 330_000, 0, 10).replicas,
+            hpa.sync(&spec, 330_000, Some(0_000), 10).replicas,
             1,
             "the 10 of 30 s is exactly 300 s old"
         );

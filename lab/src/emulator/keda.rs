@@ -41,6 +41,43 @@ pub enum KedaAction {
     /// A pause annotation stopped the change.
     #[serde(rename = "keda:paused")]
     Paused,
+    /// The scaler failed and no fallback is configured: Ready goes False
+    /// (`TriggerError`), the count is held, no drop to zero.
+    #[serde(rename = "keda:trigger-error")]
+    TriggerError,
+    /// The scaler failed, the fallback has not taken over yet (failureThreshold not
+    /// passed) and `fallback.replicas` is not 0: the count is held, no drop to zero.
+    #[serde(rename = "keda:fallback-pending")]
+    FallbackPending,
+    /// KEDA could not build the scaler (no broker answers): `checkScalers` returned before
+    /// `RequestScale`, nothing changed.
+    #[serde(rename = "keda:no-scaler")]
+    NoScaler,
+}
+
+impl KedaAction {
+    /// The upstream code that decided it (KEDA v2.20.2).
+    pub fn upstream(self) -> &'static str {
+        match self {
+            KedaAction::Hold => "pkg/scaling/executor/scale_scaledobjects.go RequestScale (active at N > 0: lastActiveTime only; inactive with nothing to do)",
+            KedaAction::Activate => "pkg/scaling/executor/scale_scaledobjects.go RequestScale -> scaleFromZeroOrIdle",
+            KedaAction::Deactivate | KedaAction::CoolingDown => "pkg/scaling/executor/scale_scaledobjects.go RequestScale -> scaleToZeroOrIdle (lastActiveTime + cooldownPeriod)",
+            KedaAction::RaiseToMin => "pkg/scaling/executor/scale_scaledobjects.go RequestScale (inactive below minReplicaCount, idleReplicaCount unset)",
+            KedaAction::Paused => "apis/keda/v1alpha1/scaledobject_types.go NeedToPauseScaleIn/Out; controllers/keda/scaledobject_controller.go (paused)",
+            KedaAction::TriggerError => "pkg/scaling/executor/scale_scaledobjects.go RequestScale (isError && Fallback == nil: Ready False, TriggerError)",
+            KedaAction::FallbackPending => "pkg/scaling/executor/scale_scaledobjects.go RequestScale (isError && Fallback.Replicas != 0: held until the fallback takes over)",
+            KedaAction::NoScaler => "pkg/scaling/scale_handler.go checkScalers (getScaledObjectState returns the scalers cache's error: RequestScale is not called); buildScalers -> NewKafkaScaler -> sarama.NewClient",
+        }
+    }
+}
+
+/// What KEDA's poll learned from its triggers (`getScaledObjectState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Triggers {
+    /// Some trigger is active (or the fallback answered).
+    pub active: bool,
+    /// Some trigger's scaler call failed (not answered by the fallback).
+    pub error: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -82,12 +119,12 @@ impl KedaLoop {
         &mut self,
         spec: &ScalingSpec,
         now: Millis,
-        active: bool,
+        triggers: Triggers,
         replicas: u32,
     ) -> (u32, KedaAction) {
         let min = spec.min_replicas;
         let a = &spec.annotations;
-        if active || a.force_activation {
+        if triggers.active || a.force_activation {
             let below_idle_min = spec.idle_replicas.is_some() && replicas < min;
             if replicas == 0 || below_idle_min {
                 if a.paused_scale_out {
@@ -96,8 +133,19 @@ impl KedaLoop {
                 self.last_active = Some(stored(now));
                 return (min.max(1), KedaAction::Activate);
             }
+            if triggers.error {
+                // Some triggers active, some failing (PartialTriggerError): lastActiveTime
+                // is not renewed.
+                return (replicas, KedaAction::Hold);
+            }
             self.last_active = Some(stored(now));
             return (replicas, KedaAction::Hold);
+        }
+        match (&spec.fallback, triggers.error) {
+            (Some(f), true) if f.replicas != 0 => return (replicas, KedaAction::FallbackPending),
+            (None, true) => return (replicas, KedaAction::TriggerError),
+            // fallback.replicas 0: on to the drop to zero, as if inactive.
+            _ => {}
         }
         let may_drop =
             spec.idle_replicas.is_some_and(|idle| replicas > idle) || (replicas > 0 && min == 0);
@@ -128,6 +176,15 @@ mod tests {
     use super::*;
     use crate::emulator::spec::fixtures::published;
 
+    const ACTIVE: Triggers = Triggers {
+        active: true,
+        error: false,
+    };
+    const IDLE: Triggers = Triggers {
+        active: false,
+        error: false,
+    };
+
     fn spec(min: u32, idle: Option<u32>) -> ScalingSpec {
         ScalingSpec {
             min_replicas: min,
@@ -139,10 +196,10 @@ mod tests {
     #[test]
     fn active_at_zero_scales_to_one() {
         let mut keda = KedaLoop::new(0);
-        assert_eq!(keda.poll(&spec(0, None), 0, true, 0).0, 1);
-        assert_eq!(keda.poll(&spec(3, None), 0, true, 0).0, 3, "max(min, 1)");
+        assert_eq!(keda.poll(&spec(0, None), 0, ACTIVE, 0).0, 1);
+        assert_eq!(keda.poll(&spec(3, None), 0, ACTIVE, 0).0, 3, "max(min, 1)");
         assert_eq!(
-            keda.poll(&spec(0, None), 30_000, true, 4),
+            keda.poll(&spec(0, None), 30_000, ACTIVE, 4),
             (4, KedaAction::Hold),
             "N stays N: the HPA's business"
         );
@@ -155,19 +212,19 @@ mod tests {
     fn drop_to_zero_at_the_first_inactive_poll_a_cooldown_after_the_last_active_one() {
         let s = spec(0, None);
         let mut keda = KedaLoop::new(0);
-        assert_eq!(keda.poll(&s, 0, true, 1).0, 1);
+        assert_eq!(keda.poll(&s, 0, ACTIVE, 1).0, 1);
         assert_eq!(
-            keda.poll(&s, 30_000, false, 5),
+            keda.poll(&s, 30_000, IDLE, 5),
             (0, KedaAction::Deactivate),
             "0 + 30 s is not after a poll landing just after 30 s: straight from 5 to 0"
         );
         let mut keda = KedaLoop::new(0);
-        keda.poll(&s, 30_700, true, 1);
+        keda.poll(&s, 30_700, ACTIVE, 1);
         assert_eq!(keda.last_active(), Some(30_000), "stored in whole seconds");
-        assert_eq!(keda.poll(&s, 60_000, false, 1).1, KedaAction::Deactivate);
+        assert_eq!(keda.poll(&s, 60_000, IDLE, 1).1, KedaAction::Deactivate);
         let mut keda = KedaLoop::new(0);
-        keda.poll(&s, 10_000, true, 1);
-        assert_eq!(keda.poll(&s, 39_999, false, 1).1, KedaAction::CoolingDown);
+        keda.poll(&s, 10_000, ACTIVE, 1);
+        assert_eq!(keda.poll(&s, 39_999, IDLE, 1).1, KedaAction::CoolingDown);
     }
 
     /// Without a lastActiveTime KEDA counts from creationTimestamp + initialCooldownPeriod
@@ -176,11 +233,11 @@ mod tests {
     fn before_any_active_poll_the_initial_cooldown_counts_from_creation() {
         let mut s = spec(0, None);
         let mut keda = KedaLoop::new(0);
-        assert_eq!(keda.poll(&s, 0, false, 1), (0, KedaAction::Deactivate));
+        assert_eq!(keda.poll(&s, 0, IDLE, 1), (0, KedaAction::Deactivate));
         s.initial_cooldown_period = 60_000;
         let mut keda = KedaLoop::new(0);
-        assert_eq!(keda.poll(&s, 30_000, false, 1).0, 1);
-        assert_eq!(keda.poll(&s, 60_000, false, 1).0, 0);
+        assert_eq!(keda.poll(&s, 30_000, IDLE, 1).0, 1);
+        assert_eq!(keda.poll(&s, 60_000, IDLE, 1).0, 0);
     }
 
     /// RequestScale: inactive, idleReplicaCount unset and below minReplicaCount -> min.
@@ -188,15 +245,15 @@ mod tests {
     fn below_min_replica_count_keda_raises_the_target() {
         let mut keda = KedaLoop::new(0);
         assert_eq!(
-            keda.poll(&spec(2, None), 0, false, 0),
+            keda.poll(&spec(2, None), 0, IDLE, 0),
             (2, KedaAction::RaiseToMin)
         );
         assert_eq!(
-            keda.poll(&spec(3, None), 0, true, 1),
+            keda.poll(&spec(3, None), 0, ACTIVE, 1),
             (1, KedaAction::Hold),
             "active and above 0: the HPA raises it, not KEDA"
         );
-        assert_eq!(keda.poll(&spec(2, None), 100_000, false, 2).0, 2);
+        assert_eq!(keda.poll(&spec(2, None), 100_000, IDLE, 2).0, 2);
     }
 
     #[test]
@@ -204,12 +261,12 @@ mod tests {
         let s = spec(3, Some(0));
         let mut keda = KedaLoop::new(0);
         assert_eq!(
-            keda.poll(&s, 0, true, 0).0,
+            keda.poll(&s, 0, ACTIVE, 0).0,
             3,
             "idle set and below min: to min"
         );
-        assert_eq!(keda.poll(&s, 30_000, true, 3).0, 3);
-        assert_eq!(keda.poll(&s, 60_000, false, 3).0, 0, "to idleReplicaCount");
+        assert_eq!(keda.poll(&s, 30_000, ACTIVE, 3).0, 3);
+        assert_eq!(keda.poll(&s, 60_000, IDLE, 3).0, 0, "to idleReplicaCount");
     }
 
     /// scaleToZeroOrIdle / scaleFromZeroOrIdle return early on the paused-scale-in/out
@@ -219,17 +276,66 @@ mod tests {
         let mut s = spec(0, None);
         s.annotations.paused_scale_in = true;
         assert_eq!(
-            KedaLoop::new(0).poll(&s, 90_000, false, 3),
+            KedaLoop::new(0).poll(&s, 90_000, IDLE, 3),
             (3, KedaAction::Paused)
         );
         s.annotations = Default::default();
         s.annotations.paused_scale_out = true;
         assert_eq!(
-            KedaLoop::new(0).poll(&s, 0, true, 0),
+            KedaLoop::new(0).poll(&s, 0, ACTIVE, 0),
             (0, KedaAction::Paused)
         );
         s.annotations = Default::default();
         s.annotations.force_activation = true;
-        assert_eq!(KedaLoop::new(0).poll(&s, 0, false, 0).0, 1);
+        assert_eq!(KedaLoop::new(0).poll(&s, 0, IDLE, 0).0, 1);
+    }
+
+    const FAILING: Triggers = Triggers {
+        active: false,
+        error: true,
+    };
+
+    /// pkg/scaling/executor/scale_scaledobjects.go RequestScale, inactive with an error:
+    /// no fallback -> Ready False (TriggerError) and nothing scaled; a fallback with
+    /// replicas != 0 -> held for the fallback; fallback.replicas 0 -> on to the usual drop.
+    #[test]
+    fn a_failing_trigger_never_drops_to_zero_unless_fallback_replicas_is_0() {
+        let s = spec(0, None);
+        let mut keda = KedaLoop::active_until(0);
+        assert_eq!(
+            keda.poll(&s, 600_000, FAILING, 3),
+            (3, KedaAction::TriggerError)
+        );
+        let mut with = s.clone();
+        with.fallback = Some(crate::emulator::spec::Fallback {
+            failure_threshold: 3,
+            replicas: 6,
+            behavior: crate::emulator::spec::FallbackBehavior::Static,
+        });
+        assert_eq!(
+            keda.poll(&with, 600_000, FAILING, 3),
+            (3, KedaAction::FallbackPending)
+        );
+        with.fallback.as_mut().unwrap().replicas = 0;
+        assert_eq!(
+            keda.poll(&with, 600_000, FAILING, 3),
+            (0, KedaAction::Deactivate)
+        );
+    }
+
+    /// RequestScale, active with an error (PartialTriggerError): held, and lastActiveTime
+    /// is not renewed, so the cooldown keeps counting from the last clean active poll.
+    #[test]
+    fn an_active_poll_with_a_failing_trigger_does_not_renew_last_active_time() {
+        let s = spec(0, None);
+        let mut keda = KedaLoop::new(0);
+        keda.poll(&s, 0, ACTIVE, 1);
+        let partial = Triggers {
+            active: true,
+            error: true,
+        };
+        assert_eq!(keda.poll(&s, 30_000, partial, 1), (1, KedaAction::Hold));
+        assert_eq!(keda.last_active(), Some(0));
+        assert_eq!(keda.poll(&s, 60_000, IDLE, 1).1, KedaAction::Deactivate);
     }
 }

@@ -17,6 +17,7 @@
 //! The formulas follow the pinned KEDA and Kubernetes ([`crate::pins`]), one module each:
 //! [`scaler`] (the metric), [`keda`] (0 <-> 1 and the drop to zero), [`hpa`] (1 <-> N).
 
+pub mod failure;
 pub mod hpa;
 pub mod keda;
 pub mod scaler;
@@ -24,6 +25,9 @@ pub mod spec;
 
 use serde::{Deserialize, Serialize};
 
+use failure::Call;
+
+pub use failure::{CallOutcome, Observed, ScalerError};
 pub use hpa::HpaReason;
 pub use keda::KedaAction;
 pub use scaler::{Offsets, Reading};
@@ -45,6 +49,16 @@ pub enum Why {
     Hpa(HpaReason),
 }
 
+impl Why {
+    /// The upstream code behind the decision (KEDA v2.20.2, Kubernetes 1.35).
+    pub fn upstream(self) -> &'static str {
+        match self {
+            Why::Keda(a) => a.upstream(),
+            Why::Hpa(r) => r.upstream(),
+        }
+    }
+}
+
 /// One evaluation, as `lab plan` prints it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
@@ -63,6 +77,9 @@ pub struct Decision {
     /// The replica count after this evaluation.
     pub replicas: u32,
     pub why: Why,
+    /// How its scaler call ended (read, served from KEDA's cache, answered by the
+    /// fallback, failed, or no scaler could be built).
+    pub call: CallOutcome,
 }
 
 /// How the ScaledObject meets the workload at t = 0.
@@ -78,15 +95,14 @@ pub enum Start {
 #[derive(Debug, Clone)]
 pub struct Autoscaler {
     spec: ScalingSpec,
-    scaler: scaler::KafkaScaler,
+    scalers: failure::ScalerCache,
     keda: keda::KedaLoop,
     hpa: hpa::Hpa,
     replicas: u32,
     next_poll: Millis,
     next_sync: Millis,
-    /// The metric and activity of KEDA's last poll (served to the HPA with
-    /// `useCachedMetrics`).
-    cached: (i64, bool),
+    /// KEDA's last poll, kept for the HPA with `useCachedMetrics`.
+    record: Option<failure::Record>,
     /// Paused by annotation: KEDA stopped its loop and deleted the HPA.
     paused: bool,
 }
@@ -95,7 +111,7 @@ impl Autoscaler {
     /// A ScaledObject at t = 0 on a workload at `replicas`.
     pub fn new(spec: ScalingSpec, replicas: u32, start: Start) -> Self {
         Self {
-            scaler: scaler::KafkaScaler::new(spec.trigger.clone()),
+            scalers: failure::ScalerCache::new(&spec),
             keda: match start {
                 Start::Created => keda::KedaLoop::new(0),
                 Start::Active => keda::KedaLoop::active_until(0),
@@ -106,7 +122,7 @@ impl Autoscaler {
             paused: spec.annotations.paused,
             spec,
             replicas,
-            cached: (0, false),
+            record: None,
         }
     }
 
@@ -119,6 +135,11 @@ impl Autoscaler {
         self.replicas
     }
 
+    /// The fallback's count of failed scaler calls in a row.
+    pub fn failures(&self) -> u32 {
+        self.scalers.failures()
+    }
+
     /// When the next evaluation is due.
     pub fn next_due(&self) -> Millis {
         if self.paused {
@@ -127,9 +148,9 @@ impl Autoscaler {
         self.next_poll.min(self.next_sync)
     }
 
-    /// Runs every evaluation due at or before `now` with `offsets` (the latest reading
-    /// of the topic's partitions), in time order, KEDA before the HPA on ties.
-    pub fn evaluate(&mut self, now: Millis, offsets: &[Offsets]) -> Vec<Decision> {
+    /// Runs every evaluation due at or before `now` with what the broker answers now
+    /// (the partitions' offsets, or an error), in time order, KEDA before the HPA on ties.
+    pub fn evaluate(&mut self, now: Millis, observed: Observed) -> Vec<Decision> {
         let mut out = Vec::new();
         if self.paused {
             if self.next_poll == 0 {
@@ -145,59 +166,76 @@ impl Autoscaler {
                     desired: self.replicas,
                     replicas: self.replicas,
                     why: Why::Keda(KedaAction::Paused),
+                    call: CallOutcome::Read,
                 });
             }
             return out;
         }
         while self.next_due() <= now {
             if self.next_poll <= self.next_sync {
-                out.push(self.poll(self.next_poll, offsets));
+                out.push(self.poll(self.next_poll, observed));
                 self.next_poll += self.spec.polling_interval;
             } else {
-                out.push(self.sync(self.next_sync, offsets));
+                out.push(self.sync(self.next_sync, observed));
                 self.next_sync += self.spec.hpa_sync;
             }
         }
         out
     }
 
-    fn poll(&mut self, at: Millis, offsets: &[Offsets]) -> Decision {
-        let reading = self.scaler.read(offsets);
-        self.cached = (reading.metric, reading.active);
+    fn poll(&mut self, at: Millis, observed: Observed) -> Decision {
         let from = self.replicas;
-        let (replicas, action) = self.keda.poll(&self.spec, at, reading.active, from);
+        let call = self.scalers.call(&self.spec, observed, from);
+        let (replicas, action) = if let Call::NoScaler(_) = call {
+            (from, KedaAction::NoScaler)
+        } else {
+            self.record = call.record();
+            let triggers = keda::Triggers {
+                active: call.active(),
+                error: call.error().is_some(),
+            };
+            self.keda.poll(&self.spec, at, triggers, from)
+        };
         self.replicas = replicas;
         Decision {
             at,
             by: Controller::Keda,
-            metric: reading.metric,
-            active: reading.active,
+            metric: call.metric(),
+            active: call.active(),
             from,
             desired: replicas,
             replicas,
             why: Why::Keda(action),
+            call: call.outcome(),
         }
     }
 
-    fn sync(&mut self, at: Millis, offsets: &[Offsets]) -> Decision {
-        let (metric, active) = if self.spec.use_cached_metrics {
-            self.cached
-        } else {
-            let reading = self.scaler.read(offsets);
-            (reading.metric, reading.active)
-        };
+    fn sync(&mut self, at: Millis, observed: Observed) -> Decision {
         let from = self.replicas;
+        // At 0 replicas the HPA is disabled: it asks for no metric.
+        let call = if from == 0 {
+            None
+        } else if self.spec.use_cached_metrics {
+            Some(
+                self.scalers
+                    .call_cached(&self.spec, observed, self.record, from),
+            )
+        } else {
+            Some(self.scalers.call(&self.spec, observed, from))
+        };
+        let metric = call.map_or(Some(0), |c| c.metric_milli());
         let sync = self.hpa.sync(&self.spec, at, metric, from);
         self.replicas = sync.replicas;
         Decision {
             at,
             by: Controller::Hpa,
-            metric,
-            active,
+            metric: call.map_or(0, |c| c.metric()),
+            active: call.is_some_and(|c| c.active()),
             from,
             desired: sync.recommended,
             replicas: sync.replicas,
             why: Why::Hpa(sync.reason),
+            call: call.map_or(CallOutcome::Read, |c| c.outcome()),
         }
     }
 }
@@ -222,7 +260,7 @@ mod tests {
     fn the_grid_polls_at_creation_and_syncs_one_period_after() {
         let mut a = Autoscaler::new(published(), 1, Start::Active);
         let at: Vec<(Millis, Controller)> = a
-            .evaluate(60_000, &offsets(1))
+            .evaluate(60_000, Observed::Offsets(&offsets(1)))
             .iter()
             .map(|d| (d.at, d.by))
             .collect();
@@ -243,9 +281,9 @@ mod tests {
     #[test]
     fn decisions_carry_the_count_they_started_from() {
         let mut a = Autoscaler::new(published(), 0, Start::Active);
-        let d = a.evaluate(0, &offsets(50));
+        let d = a.evaluate(0, Observed::Offsets(&offsets(50)));
         assert_eq!((d[0].from, d[0].replicas), (0, 1));
-        let d = a.evaluate(15_000, &offsets(50));
+        let d = a.evaluate(15_000, Observed::Offsets(&offsets(50)));
         assert_eq!((d[0].from, d[0].replicas), (1, 5));
     }
 
@@ -256,8 +294,8 @@ mod tests {
         let mut spec = published();
         spec.trigger.exclude_persistent_lag = true;
         let mut a = Autoscaler::new(spec, 1, Start::Active);
-        a.evaluate(29_999, &offsets(30));
-        let d = a.evaluate(30_000, &offsets(30));
+        a.evaluate(29_999, Observed::Offsets(&offsets(30)));
+        let d = a.evaluate(30_000, Observed::Offsets(&offsets(30)));
         assert_eq!((d[0].by, d[1].by), (Controller::Keda, Controller::Hpa));
         assert_eq!(
             (d[0].metric, d[1].metric),
@@ -267,9 +305,9 @@ mod tests {
         let mut spec = published();
         spec.trigger.exclude_persistent_lag = true;
         let mut a = Autoscaler::new(spec, 1, Start::Active);
-        let d = a.evaluate(0, &offsets(30));
+        let d = a.evaluate(0, Observed::Offsets(&offsets(30)));
         assert_eq!(d[0].metric, 30, "first call: nothing to compare with");
-        let d = a.evaluate(15_000, &offsets(30));
+        let d = a.evaluate(15_000, Observed::Offsets(&offsets(30)));
         assert_eq!(
             d[0].metric, 0,
             "the sync's call sees the poll's committed offset"
@@ -281,8 +319,8 @@ mod tests {
         let mut spec = published();
         spec.use_cached_metrics = true;
         let mut a = Autoscaler::new(spec, 1, Start::Active);
-        a.evaluate(0, &offsets(40));
-        let d = a.evaluate(15_000, &offsets(0));
+        a.evaluate(0, Observed::Offsets(&offsets(40)));
+        let d = a.evaluate(15_000, Observed::Offsets(&offsets(0)));
         assert_eq!(
             (d[0].metric, d[0].replicas),
             (40, 5),
@@ -298,9 +336,87 @@ mod tests {
         spec.annotations.paused = true;
         spec.annotations.paused_replicas = Some(3);
         let mut a = Autoscaler::new(spec, 1, Start::Active);
-        let d = a.evaluate(600_000, &offsets(500));
+        let d = a.evaluate(600_000, Observed::Offsets(&offsets(500)));
         assert_eq!(d.len(), 1);
         assert_eq!((d[0].from, d[0].replicas), (1, 3));
-        assert!(a.evaluate(900_000, &offsets(500)).is_empty());
+        assert!(a
+            .evaluate(900_000, Observed::Offsets(&offsets(500)))
+            .is_empty());
+    }
+
+    const UNREACHABLE: Observed<'static> = Observed::Error(ScalerError::BrokerUnreachable);
+    const MOVING: Observed<'static> = Observed::Error(ScalerError::CoordinatorMoving);
+
+    /// A broker outage at 3 replicas (scale_handler.go checkScalers returns on the cache's
+    /// error; horizontal.go returns on FailedGetExternalMetric): nothing moves, however long
+    /// the cooldown has passed.
+    #[test]
+    fn a_broker_outage_holds_the_count() {
+        let mut a = Autoscaler::new(published(), 3, Start::Active);
+        let d = a.evaluate(300_000, UNREACHABLE);
+        assert!(d.iter().all(|d| d.replicas == 3), "{d:?}");
+        assert_eq!(
+            d[0].why,
+            Why::Keda(KedaAction::TriggerError),
+            "the first poll's call fails"
+        );
+        assert!(d[2..]
+            .iter()
+            .all(|d| d.why == Why::Keda(KedaAction::NoScaler)
+                || d.why == Why::Hpa(HpaReason::FailedGetExternalMetric)));
+        let back = a.evaluate(345_000, Observed::Offsets(&offsets(0)));
+        let poll = back.iter().find(|d| d.by == Controller::Keda).unwrap();
+        assert_eq!(
+            (poll.at, poll.replicas, poll.why),
+            (330_000, 0, Why::Keda(KedaAction::Deactivate)),
+            "the first clean idle poll drops straight to 0: no poll renewed lastActiveTime during the outage"
+        );
+    }
+
+    /// At 0 replicas the HPA asks for no metric (ScalingDisabled) and KEDA's poll cannot
+    /// build the scaler: a backlog building during the outage wakes nothing.
+    #[test]
+    fn at_zero_replicas_an_outage_hides_the_backlog() {
+        let mut a = Autoscaler::new(published(), 0, Start::Active);
+        let d = a.evaluate(120_000, UNREACHABLE);
+        assert!(d.iter().all(|d| d.replicas == 0));
+        assert!(d.iter().any(|d| d.why == Why::Hpa(HpaReason::Disabled)));
+        let d = a.evaluate(150_000, Observed::Offsets(&offsets(40)));
+        let poll = d.iter().find(|d| d.by == Controller::Keda).unwrap();
+        assert_eq!(
+            (poll.at, poll.replicas),
+            (150_000, 1),
+            "the first poll after the outage activates"
+        );
+    }
+
+    /// The coordinator moving with a fallback (failureThreshold 3, replicas 6): KEDA's
+    /// polls and the HPA's requests both count; the fourth failing call is answered with
+    /// 5 x 6 and the HPA scales to 6 (its scale-up policy allows +4 then doubling).
+    #[test]
+    fn a_coordinator_moving_brings_the_fallback_replicas() {
+        let mut spec = published();
+        spec.fallback = Some(spec::Fallback {
+            failure_threshold: 3,
+            replicas: 6,
+            behavior: spec::FallbackBehavior::Static,
+        });
+        let mut a = Autoscaler::new(spec, 2, Start::Active);
+        let d = a.evaluate(45_000, MOVING);
+        let calls: Vec<CallOutcome> = d.iter().map(|d| d.call).collect();
+        assert_eq!(
+            calls,
+            [
+                CallOutcome::Failed,
+                CallOutcome::Failed,
+                CallOutcome::Failed,
+                CallOutcome::Fallback,
+                CallOutcome::Fallback,
+            ],
+            "poll 0, sync 15, poll 30, sync 30, sync 45: from the fourth call on, past 3"
+        );
+        assert_eq!(d[0].why, Why::Keda(KedaAction::FallbackPending));
+        let d = a.evaluate(90_000, MOVING);
+        assert_eq!(d.last().unwrap().replicas, 6, "{d:?}");
     }
 }

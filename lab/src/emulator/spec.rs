@@ -46,6 +46,30 @@ pub struct ScalingSpec {
     pub use_cached_metrics: bool,
     /// The `autoscaling.keda.sh/*` annotations.
     pub annotations: Annotations,
+    /// `fallback`: what the HPA is served while the scaler keeps failing.
+    pub fallback: Option<Fallback>,
+}
+
+/// `spec.fallback` (pkg/fallback/fallback.go): after more than `failure_threshold`
+/// failed scaler calls in a row the metric becomes lagThreshold x the behavior's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fallback {
+    pub failure_threshold: u32,
+    pub replicas: u32,
+    pub behavior: FallbackBehavior,
+}
+
+/// `fallback.behavior` (apis/keda/v1alpha1/scaledobject_types.go; default static).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FallbackBehavior {
+    /// `fallback.replicas`.
+    Static,
+    /// The target's current replica count.
+    CurrentReplicas,
+    /// The larger of the current count and `fallback.replicas`.
+    CurrentReplicasIfHigher,
+    /// The smaller of the current count and `fallback.replicas`.
+    CurrentReplicasIfLower,
 }
 
 impl ScalingSpec {
@@ -364,6 +388,7 @@ pub(crate) mod fixtures {
                     tolerance: None,
                 },
             }),
+            fallback: None,
             hpa_sync: HPA_SYNC,
             trigger: KafkaTrigger {
                 lag_threshold: 5,

@@ -9,8 +9,8 @@
 use super::model::{self, ScaledObject};
 use super::{trigger, Checked, Problem, Severity, TriggerReading};
 use crate::emulator::spec::{
-    Annotations, Behavior, MetricType, Millis, Policy, PolicyKind, ScalerKind, ScalingRules,
-    ScalingSpec, SelectPolicy, HPA_SYNC,
+    Annotations, Behavior, Fallback, FallbackBehavior, MetricType, Millis, Policy, PolicyKind,
+    ScalerKind, ScalingRules, ScalingSpec, SelectPolicy, HPA_SYNC,
 };
 use crate::rules::RuleId;
 
@@ -105,6 +105,7 @@ pub fn validate(so: &ScaledObject) -> Checked {
             metric_type,
             use_cached_metrics: spec.triggers[first.index].use_cached_metrics,
             annotations,
+            fallback: fallback(spec),
         }),
         _ => None,
     };
@@ -393,8 +394,24 @@ fn metric_type(c: &mut Collector, index: usize, value: Option<&str>) -> MetricTy
     }
 }
 
-/// CheckFallbackValid and the Fallback markers. A fallback acts only while the scaler
-/// fails, which the emulator's scaler never does: nothing to emulate.
+/// A valid `fallback` as the emulator runs it (fallback.go HasValidFallback: both counts 0
+/// or more; the scalingModifiers behavior comes with a formula, which is not emulated).
+fn fallback(spec: &model::ScaledObjectSpec) -> Option<Fallback> {
+    let f = spec.fallback.as_ref()?;
+    let behavior = match f.behavior.as_deref() {
+        Some("currentReplicas") => FallbackBehavior::CurrentReplicas,
+        Some("currentReplicasIfHigher") => FallbackBehavior::CurrentReplicasIfHigher,
+        Some("currentReplicasIfLower") => FallbackBehavior::CurrentReplicasIfLower,
+        _ => FallbackBehavior::Static,
+    };
+    Some(Fallback {
+        failure_threshold: f.failure_threshold.max(0) as u32,
+        replicas: f.replicas.max(0) as u32,
+        behavior,
+    })
+}
+
+/// CheckFallbackValid and the Fallback markers.
 fn check_fallback(c: &mut Collector, so: &ScaledObject) {
     let Some(f) = &so.spec.fallback else { return };
     if f.failure_threshold < 0 || f.replicas < 0 {

@@ -9,6 +9,10 @@
 //!
 //! Every event is accounted for: the producer and the consumers write ledgers, and
 //! [`accounting`] compares them with the group's final committed offsets.
+//!
+//! Faults are real: a broker outage takes the embedded broker down (every connection
+//! closed and refused) and brings it back; the lag reader then fails as KEDA's scaler
+//! would, and the error it gets is what the emulator is told.
 
 pub mod live;
 pub mod workload;
@@ -24,16 +28,19 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::ClientConfig;
 use tokio_util::sync::CancellationToken;
 
-use crate::emulator::{Millis, Offsets, ScalingSpec};
+use crate::emulator::{Millis, ScalingSpec};
 use crate::offsets::OffsetReader;
-use crate::run::{self, World, WARMUP_MS};
-use crate::scenario::Scenario;
+use crate::run::{self, Observation, World, WARMUP_MS};
+use crate::scenario::{Scenario, Span};
 use crate::timeline::Timeline;
 use live::LiveView;
 use workload::Workload;
 
 /// How long the broker may take to answer before the replay gives up.
 const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one lag read waits for the broker before it counts as failed (wall time): a
+/// healthy read takes milliseconds; KEDA's scaler gives up after its own timeout.
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Where the replay runs.
 pub struct Setup {
@@ -55,8 +62,14 @@ pub struct Outcome {
 
 /// The real workload, the lag reader and the scenario clock.
 struct Replay {
+    scenario: Scenario,
     workload: Workload,
     reader: Arc<OffsetReader>,
+    /// The embedded broker (`None`: an external one, which the replay cannot stop).
+    broker: Option<MockBroker>,
+    /// When the broker is taken away, and whether it is away now.
+    outages: Vec<Span>,
+    down: bool,
     speed: u64,
     /// When scenario time 0 was (set when the warm-up ends), as an instant and in Unix
     /// ms (the ledgers' clock).
@@ -67,6 +80,39 @@ struct Replay {
 impl Replay {
     fn wall(&self, scenario_ms: Millis) -> Duration {
         Duration::from_micros(scenario_ms * 1000 / self.speed)
+    }
+
+    /// Sleeps until scenario time `until` (`false`: interrupted).
+    async fn sleep_until(&self, until: Millis) -> bool {
+        let wait = self.wall(until.saturating_sub(self.now()));
+        tokio::select! {
+            _ = self.shutdown.cancelled() => false,
+            _ = tokio::time::sleep(wait) => true,
+        }
+    }
+
+    /// Takes the embedded broker away or brings it back, as the outages say for `now`.
+    fn follow_outages(&mut self, now: Millis) -> anyhow::Result<()> {
+        let down = self.outages.iter().any(|s| s.contains(now));
+        if down == self.down {
+            return Ok(());
+        }
+        let broker = self
+            .broker
+            .as_ref()
+            .context("a broker outage needs the embedded broker")?;
+        if down {
+            broker.broker_down()?;
+            tracing::warn!(t_ms = now, "broker outage: the embedded broker is down");
+        } else {
+            broker.broker_up()?;
+            tracing::warn!(
+                t_ms = now,
+                "broker outage over: the embedded broker is back"
+            );
+        }
+        self.down = down;
+        Ok(())
     }
 }
 
@@ -86,7 +132,10 @@ impl World for Replay {
         self.workload.scale_consumers(replicas).await?;
         eprintln!("waiting for {replicas} consumer replica(s) to join the group...");
         self.workload.wait_ready(Duration::from_secs(60)).await?;
-        self.workload.set_producer(period_ms, 0).await?;
+        let shape = self.scenario.shape(0);
+        self.workload
+            .set_producer(period_ms, 0, shape, None)
+            .await?;
         let warmup = self.wall(WARMUP_MS);
         eprintln!("warming up for {warmup:?} at the first phase's rate before the clock starts...");
         tokio::select! {
@@ -98,12 +147,23 @@ impl World for Replay {
     }
 
     async fn set_producer(&mut self, period_ms: Option<u64>, phase: usize) -> anyhow::Result<()> {
-        self.workload.set_producer(period_ms, phase).await
+        let shape = self.scenario.shape(phase);
+        let burst = self.scenario.phases[phase].burst;
+        self.workload
+            .set_producer(period_ms, phase, shape, burst)
+            .await
     }
 
-    async fn offsets(&mut self) -> anyhow::Result<Vec<Offsets>> {
+    async fn observe(&mut self) -> anyhow::Result<Observation> {
         let reader = self.reader.clone();
-        tokio::task::spawn_blocking(move || reader.read()).await?
+        let read = tokio::task::spawn_blocking(move || reader.read_within(READ_TIMEOUT)).await?;
+        Ok(match read {
+            Ok(offsets) => Observation::Offsets(offsets),
+            Err(e) => {
+                tracing::warn!(error = %e, "lag read failed");
+                Observation::Error(crate::offsets::scaler_error(&e))
+            }
+        })
     }
 
     async fn scale(&mut self, replicas: u32) -> anyhow::Result<()> {
@@ -114,12 +174,29 @@ impl World for Replay {
         self.workload.running()
     }
 
+    /// Sleeps until `until`, taking the broker away and back at the outages' edges on the
+    /// way.
     async fn advance(&mut self, until: Millis) -> anyhow::Result<bool> {
-        let wait = self.wall(until.saturating_sub(self.now()));
-        tokio::select! {
-            _ = self.shutdown.cancelled() => Ok(false),
-            _ = tokio::time::sleep(wait) => Ok(true),
+        loop {
+            let now = self.now();
+            self.follow_outages(now)?;
+            let edge = self
+                .outages
+                .iter()
+                .flat_map(|s| [s.start, s.end])
+                .filter(|e| *e > now && *e < until)
+                .min();
+            let Some(edge) = edge else {
+                return Ok(self.sleep_until(until).await);
+            };
+            if !self.sleep_until(edge).await {
+                return Ok(false);
+            }
         }
+    }
+
+    fn expired(&self) -> u64 {
+        self.workload.failed()
     }
 }
 
@@ -132,8 +209,9 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> anyhow::Result<Ou
         speed,
         ledger_dir,
     } = setup;
+    replayable(&scenario, brokers.is_some())?;
     let mut notes = Vec::new();
-    let (_embedded, brokers, topic, group) = match brokers {
+    let (embedded, brokers, topic, group) = match brokers {
         None => {
             let broker = MockBroker::start().context("embedded broker")?;
             broker
@@ -171,7 +249,12 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> anyhow::Result<Ou
         .with_context(|| format!("cannot create {}", ledger_dir.display()))?;
     let ledgers = crate::accounting::Ledgers::in_dir(&ledger_dir);
     ledgers.clear()?;
+    let outages = scenario.outages();
     let mut replay = Replay {
+        scenario: scenario.clone(),
+        broker: embedded,
+        outages,
+        down: false,
         workload: Workload::new(
             &brokers,
             &topic,
@@ -191,8 +274,13 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> anyhow::Result<Ou
     live.finish();
     eprintln!("stopping the workload (producer flush, consumers commit and leave)...");
     let epoch_ms = replay.started.map(|(_, ms)| ms);
-    replay.workload.shutdown().await;
-    let timeline = result?;
+    if replay.down {
+        // Interrupted during an outage: the broker comes back for the final commits.
+        replay.follow_outages(Millis::MAX)?;
+    }
+    let failed = replay.workload.shutdown().await;
+    let mut timeline = result?;
+    timeline.expired = failed;
     let final_offsets = {
         let reader = replay.reader.clone();
         tokio::task::spawn_blocking(move || reader.read()).await??
@@ -203,6 +291,38 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> anyhow::Result<Ou
         notes,
         accounting,
     })
+}
+
+/// Refuses what a replay cannot do for real, naming the scenario field.
+fn replayable(scenario: &Scenario, external: bool) -> anyhow::Result<()> {
+    if scenario.history.is_some() {
+        anyhow::bail!(
+            "history: `lab simulate` only. A replay would need the broker to delete records by \
+             retention on demand; the embedded mock cluster has no DeleteRecords and trims a \
+             partition only past 5 MiB (librdkafka rd_kafka_mock_partition_init)"
+        );
+    }
+    for (i, phase) in scenario.phases.iter().enumerate() {
+        anyhow::ensure!(
+            phase.scaler_error.is_none(),
+            "phases[{i}].scaler_error: `lab simulate` only; in a replay KEDA's scaler errors are \
+             the broker's own (use broker_outage)"
+        );
+        if let Some(w) = phase.broker_outage {
+            anyhow::ensure!(
+                !external,
+                "phases[{i}].broker_outage: needs the embedded broker (the replay cannot take \
+                 an external broker away); run without --brokers"
+            );
+            anyhow::ensure!(
+                w.seconds * 1000 < 30_000,
+                "phases[{i}].broker_outage: {} s is not under the producer's message.timeout.ms \
+                 (30 s): events held that long fail undelivered (`lab simulate` shows it)",
+                w.seconds
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Creates the topic on an external broker (CreateTopics); an existing topic is fine.

@@ -45,6 +45,9 @@ pub struct Workload {
     /// Replicas running when the scenario starts (no pod start delay for them).
     initial: u32,
     ledgers: Ledgers,
+    /// Events the producers that stopped gave up on (not delivered in
+    /// `message.timeout.ms`).
+    failed: u64,
 }
 
 /// `ms` of scenario time in wall time.
@@ -74,26 +77,43 @@ impl Workload {
             started: 0,
             initial,
             ledgers,
+            failed: 0,
         }
     }
 
-    fn settings(&self, client_id: String) -> anyhow::Result<KafkaSettings> {
-        Ok(KafkaSettings::new(
-            self.brokers.clone(),
-            client_id,
-            &Env::default(),
-        )?)
+    /// The client settings; `passthrough` as `KAFKA_EXTRA_*` would give them.
+    fn settings(
+        &self,
+        client_id: String,
+        passthrough: &[(&str, &str)],
+    ) -> anyhow::Result<KafkaSettings> {
+        let env = Env::from_pairs(
+            passthrough
+                .iter()
+                .map(|(k, v)| (format!("{}{k}", common::kafka::EXTRA_PREFIX), *v)),
+        );
+        Ok(KafkaSettings::new(self.brokers.clone(), client_id, &env)?)
     }
 
-    /// Replaces the producer (a new pod, as `kubectl edit` makes) or deletes it.
+    /// Events the producers gave up on so far.
+    pub fn failed(&self) -> u64 {
+        self.failed
+    }
+
+    /// Replaces the producer (a new pod, as `kubectl edit` makes) or deletes it. The new
+    /// one spreads its events as `shape` says and first sends `burst` events at once.
     pub async fn set_producer(
         &mut self,
         period_ms: Option<u64>,
         generation: usize,
+        shape: producer::shape::Shape,
+        burst: Option<u64>,
     ) -> anyhow::Result<()> {
         if let Some(old) = self.producer.take() {
             old.stop.cancel();
-            let _ = old.task.await;
+            if let Ok(Ok(report)) = old.task.await {
+                self.failed += report.failed;
+            }
         }
         let Some(period_ms) = period_ms else {
             return Ok(());
@@ -101,18 +121,22 @@ impl Workload {
         let source = format!("producer-{generation}");
         let config = ProducerConfig {
             topic: self.topic.clone(),
-            kafka: self.settings(format!("lab-{source}"))?,
+            kafka: self.settings(format!("lab-{source}"), &[])?,
             period: scaled(period_ms, self.speed).max(Duration::from_millis(1)),
             flush_timeout: Duration::from_secs(5),
             source,
             ledger: Some(self.ledgers.producer.clone()),
             http: LOOPBACK,
             http_token: None,
+            shape,
         };
         let listener = TcpListener::bind(LOOPBACK.socket_addr()).await?;
         let address = listener.local_addr()?;
         let stop = CancellationToken::new();
         let task = tokio::spawn(producer::run(config, listener, stop.clone()));
+        if let Some(count) = burst {
+            post_burst(address, count).await?;
+        }
         self.producer = Some(Running {
             stop,
             task,
@@ -129,7 +153,10 @@ impl Workload {
             let c = &self.consumer;
             let config = ConsumerConfig {
                 topics: vec![self.topic.clone()],
-                kafka: self.settings(format!("lab-{instance}"))?,
+                kafka: self.settings(
+                    format!("lab-{instance}"),
+                    &[("partition.assignment.strategy", c.assignment.strategy())],
+                )?,
                 group_id: self.group.clone(),
                 processing_time: scaled(c.processing_ms, self.speed),
                 commit_interval: scaled(c.commit_interval_ms, self.speed)
@@ -141,6 +168,7 @@ impl Workload {
                 instance,
                 ledger: Some(self.ledgers.consumers.clone()),
                 http: LOOPBACK,
+                stuck_partitions: c.stuck_partition.map(|p| p as i32).into_iter().collect(),
             };
             let listener = TcpListener::bind(LOOPBACK.socket_addr()).await?;
             let address = listener.local_addr()?;
@@ -205,11 +233,48 @@ impl Workload {
     }
 
     /// Stops everything and waits for the drains.
-    pub async fn shutdown(mut self) {
-        let _ = self.set_producer(None, 0).await;
+    pub async fn shutdown(mut self) -> u64 {
+        let _ = self.set_producer(None, 0, Default::default(), None).await;
         let _ = self.scale_consumers(0).await;
         for task in self.stopping {
             let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
+        }
+        self.failed
+    }
+}
+
+/// Asks the producer at `address` for a burst of `count` events (`POST /burst`); its
+/// server may still be starting, so connecting is retried for a few seconds.
+async fn post_burst(address: std::net::SocketAddr, count: u64) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = format!("{{\"count\": {count}}}");
+    let request = format!(
+        "POST /burst HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let attempt = async {
+            let mut stream = tokio::net::TcpStream::connect(address).await?;
+            stream.write_all(request.as_bytes()).await?;
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await?;
+            Ok::<String, std::io::Error>(answer)
+        };
+        match attempt.await {
+            Ok(answer)
+                if answer.starts_with("HTTP/1.0 202") || answer.starts_with("HTTP/1.1 202") =>
+            {
+                return Ok(())
+            }
+            Ok(answer) => anyhow::bail!(
+                "the producer refused the burst of {count}: {}",
+                answer.lines().last().unwrap_or_default()
+            ),
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => anyhow::bail!("the producer at {address} did not take the burst: {e}"),
         }
     }
 }

@@ -325,6 +325,7 @@ mod tests {
                 hpa_desired: 1,
                 replicas: if t >= 300.0 { 3 } else { 1 },
                 running: 1,
+                scaler_error: None,
             });
         }
         timeline
