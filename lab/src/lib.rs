@@ -11,10 +11,12 @@
 //! - [`offsets`]: a group's end and committed offsets, read from a broker as KEDA does.
 //! - [`plan`] and [`lag_table`]: a recorded trace through the emulator; a live group's
 //!   lag and what KEDA and the HPA make of it.
-//! - [`manifests`]: `check-manifests`, what a cluster enforces that validators miss.
+//! - [`manifests`]: `check-manifests`, what a cluster enforces that validators miss;
+//!   [`advice`]: settings KEDA accepts that users regret.
 //! - [`pins`]: the versions followed (k8s/versions.env).
 
 pub mod accounting;
+pub mod advice;
 pub mod cli;
 pub mod commands;
 pub mod emulator;

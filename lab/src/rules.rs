@@ -317,6 +317,49 @@ rules! {
         versions: "this repository",
         fix: "add the ScaledObject",
     }
+    // Advice: settings KEDA accepts that users regret (printed, failing only with --strict).
+    AdviceCooldownNotAbovePolling = "cooldown-not-above-polling" {
+        checks: "advice: cooldownPeriod <= pollingInterval while the workload can reach zero: one idle poll drops it to zero",
+        source: "pkg/scaling/executor/scale_scaledobjects.go scaleToZeroOrIdle (lastActiveTime + cooldownPeriod before now); pkg/scaling/scale_handler.go startScaleLoop (a poll every pollingInterval)",
+        versions: KEDA,
+        fix: "make cooldownPeriod several pollingIntervals (KEDA's default is 300 s at a 30 s poll)",
+    }
+    AdviceIrrelevantSetting = "webhook-irrelevant-setting" {
+        checks: "advice: pollingInterval or cooldownPeriod written where KEDA's webhook warns they are not relevant (minReplicaCount > 0 without idleReplicaCount 0; pollingInterval also without useCachedMetrics)",
+        source: "apis/keda/v1alpha1/scaledobject_webhook.go verifyScaledObjects",
+        versions: KEDA,
+        fix: "remove the setting, or set minReplicaCount 0 (or idleReplicaCount 0) if scaling to zero was meant",
+    }
+    AdviceLatestNeverCommitted = "latest-never-committed" {
+        checks: "advice: offsetResetPolicy latest (written or KEDA's default) with a workload that can reach zero and no scaleToZeroOnInvalidOffset: a partition the group never committed counts lag 1 and keeps the trigger active",
+        source: "pkg/scalers/kafka_scaler.go getLagForPartition (invalidOffset with latest returns 1, 0 only with scaleToZeroOnInvalidOffset); kedacore/keda#2033",
+        versions: KEDA,
+        fix: "set offsetResetPolicy to the consumer's auto.offset.reset (earliest here), or scaleToZeroOnInvalidOffset: \"true\"",
+    }
+    AdviceNoTopic = "trigger-without-topic" {
+        checks: "advice: a kafka trigger without topic: KEDA reads the topics the group has committed on, or every topic when it has committed none",
+        source: "pkg/scalers/kafka_scaler.go getTopicPartitions (ListConsumerGroupOffsets, then DescribeTopics); kedacore/keda#8114",
+        versions: KEDA,
+        fix: "name the topic the consumers read",
+    }
+    AdviceManyPartitions = "partitions-above-default-max" {
+        checks: "advice: a topic with more than 100 partitions and no maxReplicaCount: the HPA's maxReplicas is KEDA's default 100",
+        source: "apis/keda/v1alpha1/scaledobject_types.go GetHPAMaxReplicas (defaultHPAMaxReplicas 100)",
+        versions: KEDA,
+        fix: "set maxReplicaCount to the partition count (more consumers than partitions idle)",
+    }
+    AdviceNoScaleDown = "no-scale-down-behavior" {
+        checks: "advice: no scaleDown behavior: the HPA keeps the highest recommendation of the last 300 s",
+        source: "kubernetes pkg/apis/autoscaling/v2/defaults.go GenerateHPAScaleDownRules (stabilizationWindowSeconds 300); pkg/controller/podautoscaler/horizontal.go stabilizeRecommendationWithBehaviors",
+        versions: "Kubernetes 1.35",
+        fix: "set advanced.horizontalPodAutoscalerConfig.behavior.scaleDown (this repository: a 30 s window, Percent 50 per 30 s)",
+    }
+    AdviceFallbackValue = "fallback-value-metric" {
+        checks: "advice: fallback with a trigger of metricType Value: the fallback metric is divided by the ready replicas, and with none ready there is no fallback",
+        source: "pkg/fallback/fallback.go doFallback (Value: divided by getReadyReplicasCount; 0 ready -> \"error performing fallback\")",
+        versions: KEDA,
+        fix: "use metricType AverageValue (the Kafka scaler's default) with a fallback",
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //!   distribution `lab simulate --seeds N` gives, for each scenario the marker names;
 //! - the table after `<!-- claims: consumers --seeds N -->` gives other consumers'
 //!   settings and what the published phases do with them;
+//! - the table after `<!-- claims: incidents --seeds N -->` gives, for each scenario under
+//!   scenarios/ and ScaledObject, the phase's distribution over seeds 1..=N;
 //! - README's table of the published replay is docs/results/published-replay.md's, and
 //!   that file is what `lab report docs/results/published-replay.csv` writes.
 //!
@@ -160,6 +162,33 @@ fn check_consumers_table(doc: &str, marker: &str, args: &str) -> usize {
     rows.len()
 }
 
+/// `` `scenarios/x.yaml` `` -> scenarios/x.yaml.
+fn code(cell: &str) -> &str {
+    cell.trim_matches('`')
+}
+
+/// Checks the `claims: incidents --seeds N` table: incident, scenario file, ScaledObject
+/// (a file, or "the scenario's"), phase, the phase's distribution over the seeds.
+fn check_incidents_table(doc: &str, marker: &str, args: &str) -> usize {
+    let seeds: u64 = flag(args, "--seeds").parse().unwrap();
+    let rows = table_after(doc, marker);
+    for row in &rows {
+        let mut scenario = Scenario::load(repo(code(&row[1])).to_str().unwrap())
+            .unwrap_or_else(|e| panic!("{row:?}: {e:#}"));
+        if row[2] != "the scenario's" {
+            scenario.scaled_object = repo(code(&row[2]));
+        }
+        let phase = scenario
+            .phases
+            .iter()
+            .position(|p| p.name == row[3])
+            .unwrap_or_else(|| panic!("{row:?}: no phase {:?}", row[3]));
+        let spread = spread(&scenario, seeds);
+        assert_eq!(distribution(&row[4]), spread.counts[phase], "{row:?}");
+    }
+    rows.len()
+}
+
 #[test]
 fn every_simulated_figure_the_docs_publish_is_what_lab_simulate_gives() {
     let mut tables = 0;
@@ -169,6 +198,7 @@ fn every_simulated_figure_the_docs_publish_is_what_lab_simulate_gives() {
             tables += match args.split_whitespace().next() {
                 Some("simulate") => check_simulate_table(&doc, &marker, &args),
                 Some("consumers") => check_consumers_table(&doc, &marker, &args),
+                Some("incidents") => check_incidents_table(&doc, &marker, &args),
                 Some("replay") => continue,
                 _ => panic!("{path}: unknown claims marker {marker}"),
             };
@@ -192,33 +222,50 @@ fn outcome(row: &[String]) -> (u32, u32, String) {
     (count, share, row[3].clone())
 }
 
-/// docs/results/published-replay.md is what `lab report` makes of the timeline, decisions
-/// and accounting beside it (only the title's mode and the replay's own notes differ).
+/// Every replay summary under docs/results/ is what `lab report` makes of the timeline,
+/// decisions and accounting beside it (only the title's mode and the replay's own notes
+/// differ).
 #[test]
-fn the_published_replay_summary_is_what_lab_report_writes_from_its_files() {
-    let out = std::env::temp_dir().join(format!("claims-report-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let report = Command::new(env!("CARGO_BIN_EXE_lab"))
-        .arg("report")
-        .arg(repo("docs/results/published-replay.csv"))
-        .args(["--scenario", "published", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        report.status.success(),
-        "{}",
-        String::from_utf8_lossy(&report.stderr)
-    );
-    let written = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    let published = read("docs/results/published-replay.md");
-    let published = published.split("\n## Notes\n").next().unwrap().replacen(
-        "# published — replay",
-        "# published — report",
-        1,
-    );
-    assert_eq!(written.trim_end(), published.trim_end());
-    std::fs::remove_dir_all(out).unwrap();
+fn the_replay_summaries_the_docs_link_are_what_lab_report_writes_from_their_files() {
+    for (stem, scenario, name) in [
+        ("published-replay", "published".to_owned(), "published"),
+        (
+            "shapes-eager-replay",
+            repo("scenarios/shapes-eager.yaml").display().to_string(),
+            "shapes-eager",
+        ),
+        (
+            "shapes-cooperative-replay",
+            repo("scenarios/shapes-cooperative.yaml")
+                .display()
+                .to_string(),
+            "shapes-cooperative",
+        ),
+    ] {
+        let out = std::env::temp_dir().join(format!("claims-report-{stem}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let report = Command::new(env!("CARGO_BIN_EXE_lab"))
+            .arg("report")
+            .arg(repo(&format!("docs/results/{stem}.csv")))
+            .args(["--scenario", &scenario, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            report.status.success(),
+            "{stem}: {}",
+            String::from_utf8_lossy(&report.stderr)
+        );
+        let written = std::fs::read_to_string(out.join("summary.md")).unwrap();
+        let recorded = read(&format!("docs/results/{stem}.md"));
+        let recorded = recorded.split("\n## Notes\n").next().unwrap().replacen(
+            &format!("# {name} — replay"),
+            &format!("# {name} — report"),
+            1,
+        );
+        assert_eq!(written.trim_end(), recorded.trim_end(), "{stem}");
+        std::fs::remove_dir_all(out).unwrap();
+    }
 }
 
 /// README's table of the published replay says what docs/results/published-replay.md says.
@@ -259,4 +306,43 @@ fn the_readme_quotes_the_published_replay_as_its_summary_has_it() {
         cells[1], cells[2], cells[3], cells[4], cells[5]
     );
     assert!(every.starts_with(&expected), "{every:?} vs {expected:?}");
+}
+
+/// docs/lab.md's eager-versus-cooperative figures are the two replay summaries': the lag
+/// averaged over the second half, and the events processed twice.
+#[test]
+fn the_assignment_comparison_quotes_its_replays() {
+    let figures = |stem: &str| {
+        let summary = read(&format!("docs/results/{stem}.md"));
+        let lag = summary
+            .split("Over the second half the lag averaged ")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .unwrap()
+            .to_owned();
+        let total = summary
+            .lines()
+            .find(|l| l.starts_with("| total |"))
+            .unwrap();
+        let twice = total
+            .trim_matches('|')
+            .split('|')
+            .nth(4)
+            .unwrap()
+            .trim()
+            .to_owned();
+        (lag, twice)
+    };
+    let (eager_lag, eager_twice) = figures("shapes-eager-replay");
+    let (coop_lag, coop_twice) = figures("shapes-cooperative-replay");
+    let doc = read("docs/lab.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for quoted in [
+        format!("averaging {eager_lag} events (eager) and {coop_lag} (cooperative)"),
+        format!("eager processed {eager_twice} events twice, cooperative {coop_twice}"),
+    ] {
+        assert!(doc.contains(&quoted), "docs/lab.md does not say {quoted:?}");
+    }
 }

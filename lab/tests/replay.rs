@@ -148,3 +148,85 @@ fn ctrl_c_stops_cleanly_and_still_writes_reports() {
     assert!(timeline(&dir).len() > 5, "what was recorded is kept");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A scenario's broker outage is real: the embedded broker goes down (every connection
+/// closed and refused) and comes back. The lag reader fails as KEDA's scaler would, the
+/// emulator holds the count (scale_handler.go checkScalers / horizontal.go
+/// FailedGetExternalMetric), the producer holds its events inside message.timeout.ms, and
+/// the accounting still finds every event: 0 lost.
+#[test]
+fn a_broker_outage_takes_the_broker_away_and_loses_nothing() {
+    let dir = temp_dir("outage");
+    let scenario = dir.join("outage.yaml");
+    std::fs::write(
+        &scenario,
+        "name: outage\npartitions: 4\nconsumer: {processing_ms: 100, commit_interval_ms: 500}\nphases:\n  \
+         - {name: busy, seconds: 60, producer_period_ms: 100}\n  \
+         - {name: outage, seconds: 60, producer_period_ms: 100, broker_outage: {after_s: 10, seconds: 20}}\n  \
+         - {name: after, seconds: 90, producer_period_ms: 100}\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args([
+            "replay",
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--speed",
+            "2",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(dir.join("timeline.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let t = |r: &Vec<&str>| r[0].parse::<f64>().unwrap();
+    let inside: Vec<&Vec<&str>> = rows
+        .iter()
+        .filter(|r| (72.0..88.0).contains(&t(r)))
+        .collect();
+    assert!(!inside.is_empty());
+    assert!(
+        inside.iter().all(|r| r[11] == "broker-unreachable"),
+        "every read inside the outage failed: {inside:?}"
+    );
+    let decisions = std::fs::read_to_string(dir.join("decisions.csv")).unwrap();
+    let during: Vec<Vec<&str>> = decisions
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|d| (72.0..88.0).contains(&d[0].parse::<f64>().unwrap()))
+        .collect();
+    assert!(!during.is_empty());
+    assert!(
+        during.iter().all(|d| d[4] == d[6] && d[8] != "read"),
+        "no count changed while the scaler failed: {during:?}"
+    );
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("Scaler calls failed from"), "{summary}");
+    assert!(!summary.contains("**Undelivered**"), "{summary}");
+    let accounting = std::fs::read_to_string(dir.join("accounting.csv")).unwrap();
+    eprintln!("{accounting}");
+    let total: Vec<u64> = accounting
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .skip(1)
+        .map(|c| c.parse().unwrap())
+        .collect();
+    let (produced, processed, lost, pending) = (total[0], total[1], total[3], total[4]);
+    assert!(produced > 1500, "{accounting}");
+    assert_eq!(lost, 0, "{accounting}");
+    assert_eq!(processed + pending, produced, "{accounting}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

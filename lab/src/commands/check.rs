@@ -31,6 +31,9 @@ pub struct CheckArgs {
     /// Print every rule with its upstream source and exit.
     #[arg(long)]
     pub rules: bool,
+    /// Fail on advice too (settings KEDA accepts that users regret).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub fn check_manifests(args: CheckArgs) -> anyhow::Result<()> {
@@ -73,17 +76,36 @@ pub fn check_manifests(args: CheckArgs) -> anyhow::Result<()> {
     for (rule, why) in &report.skipped {
         println!("skipped {rule}: {why}");
     }
+    for advice in &report.advice {
+        let rule = advice.rule.rule();
+        println!(
+            "advice: {}: {}: {} [{}]: {}\n    source: {}\n    change: {}",
+            advice.file,
+            advice.object,
+            advice.field,
+            rule.id,
+            advice.message,
+            rule.source,
+            advice.fix
+        );
+    }
     anyhow::ensure!(
         report.findings.is_empty(),
         "{} finding(s) in the manifests",
         report.findings.len()
     );
+    anyhow::ensure!(
+        !args.strict || report.advice.is_empty(),
+        "{} advice (--strict fails on advice)",
+        report.advice.len()
+    );
     println!(
-        "manifests: {} documents checked against KEDA {}, Strimzi {} and Kubernetes {}: no findings{}",
+        "manifests: {} documents checked against KEDA {}, Strimzi {} and Kubernetes {}: no findings, {} advice{}",
         documents.len(),
         crate::pins::pins().keda,
         context.strimzi,
         crate::pins::pins().kubernetes_max,
+        report.advice.len(),
         if report.skipped.is_empty() {
             String::new()
         } else {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-use super::{load_spec, with_warnings};
+use super::with_warnings;
 use crate::plan::TraceSample;
 
 /// Show a group's lag per partition and what KEDA would decide from it.
@@ -55,16 +55,19 @@ pub enum LagFormat {
 }
 
 pub fn lag(args: LagArgs) -> anyhow::Result<()> {
-    let spec = match &args.scaled_object {
-        Some(path) => load_spec(path)?,
-        None => with_warnings(
-            crate::keda::load_text(
-                crate::keda::REPOSITORY_SCALED_OBJECT,
-                "k8s/keda/scaled-object.yaml",
-            )?,
-            "k8s/keda/scaled-object.yaml",
+    let (text, shown) = match &args.scaled_object {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (
+            crate::keda::REPOSITORY_SCALED_OBJECT.to_owned(),
+            "k8s/keda/scaled-object.yaml".to_owned(),
         ),
     };
+    let spec = with_warnings(crate::keda::load_text(&text, &shown)?, &shown);
+    let checked = crate::keda::check_text(&text, &shown)?;
     // TLS and SASL as the producer and consumer read them (`KAFKA_SECURITY_PROTOCOL`, ...).
     let security = common::kafka::Security::from_env(&common::config::Env::from_process())?;
     let reader = crate::offsets::OffsetReader::connect(
@@ -86,8 +89,19 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
     };
     let mut scaler = crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone());
     let started = Instant::now();
+    let mut advised = false;
     loop {
         let offsets = reader.read()?;
+        if !advised {
+            advised = true;
+            print_advice(
+                &checked,
+                &shown,
+                reader.partitions() as u32,
+                &offsets,
+                args.format,
+            )?;
+        }
         let t = (started.elapsed().as_millis() as f64 / 100.0).round() / 10.0;
         let total_lag = crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone())
             .read(&offsets)
@@ -113,4 +127,38 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
             println!();
         }
     }
+}
+
+/// The advice on the ScaledObject for this live topic and group, once: on stdout with the
+/// table, on stderr with trace lines (stdout stays a trace).
+fn print_advice(
+    checked: &crate::keda::Checked,
+    shown: &str,
+    partitions: u32,
+    offsets: &[crate::emulator::Offsets],
+    format: LagFormat,
+) -> anyhow::Result<()> {
+    let advice = crate::advice::advise(checked, Some(partitions));
+    let uncommitted: Vec<i32> = offsets
+        .iter()
+        .filter(|o| o.committed.is_none())
+        .map(|o| o.partition)
+        .collect();
+    let mut out: Box<dyn Write> = match format {
+        LagFormat::Table => Box::new(std::io::stdout().lock()),
+        LagFormat::Json => Box::new(std::io::stderr().lock()),
+    };
+    for a in &advice {
+        writeln!(out, "advice: {shown}: {a}")?;
+        if a.rule == crate::rules::RuleId::AdviceLatestNeverCommitted && !uncommitted.is_empty() {
+            writeln!(
+                out,
+                "    this group: partitions {uncommitted:?} have no committed offset: each counts a lag of 1 now"
+            )?;
+        }
+    }
+    if !advice.is_empty() && format == LagFormat::Table {
+        writeln!(out)?;
+    }
+    Ok(())
 }

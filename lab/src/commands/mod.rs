@@ -46,6 +46,21 @@ fn scenario_spec(scenario: &Scenario) -> anyhow::Result<ScalingSpec> {
     ))
 }
 
+/// The scenario by name or file, its ScaledObject replaced by `scaled_object` when given
+/// (a path from the current directory).
+fn load_scenario(name: &str, scaled_object: Option<PathBuf>) -> anyhow::Result<Scenario> {
+    let mut scenario = Scenario::load(name)?;
+    if let Some(path) = scaled_object {
+        anyhow::ensure!(
+            path.is_file(),
+            "--scaled-object {}: no such file",
+            path.display()
+        );
+        scenario.scaled_object = std::path::absolute(&path)?;
+    }
+    Ok(scenario)
+}
+
 fn out_dir(out: Option<PathBuf>, scenario: &Scenario, mode: &str) -> PathBuf {
     out.unwrap_or_else(|| PathBuf::from("lab-out").join(format!("{}-{mode}", scenario.name)))
 }

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
-use super::{out_dir, print_table, scenario_spec};
-use crate::scenario::Scenario;
+use super::{load_scenario, out_dir, print_table, scenario_spec};
 
 /// Run the real producer and consumers against a broker, scaled by the emulator.
 #[derive(Debug, Args)]
@@ -15,6 +14,9 @@ pub struct ReplayArgs {
     /// published, original, or a scenario file (.toml, .yaml).
     #[arg(long, default_value = "published")]
     pub scenario: String,
+    /// Scale with this ScaledObject instead of the scenario's (a what-if).
+    #[arg(long)]
+    pub scaled_object: Option<PathBuf>,
     /// Use this broker instead of the embedded one (host:port).
     #[arg(long)]
     pub brokers: Option<String>,
@@ -29,11 +31,12 @@ pub struct ReplayArgs {
 pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let ReplayArgs {
         scenario,
+        scaled_object,
         brokers,
         speed,
         out,
     } = args;
-    let scenario = Scenario::load(&scenario)?;
+    let scenario = load_scenario(&scenario, scaled_object)?;
     let spec = scenario_spec(&scenario)?;
     let dir = out_dir(out, &scenario, "replay");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;

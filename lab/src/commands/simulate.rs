@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{out_dir, print_table, scenario_spec};
-use crate::scenario::Scenario;
+use super::{load_scenario, out_dir, print_table, scenario_spec};
 
 /// Run a scenario in virtual time with a model of the workload (no broker).
 #[derive(Debug, Args)]
@@ -15,6 +14,9 @@ pub struct SimulateArgs {
     /// published, original, or a scenario file (.toml, .yaml).
     #[arg(long, default_value = "published")]
     pub scenario: String,
+    /// Scale with this ScaledObject instead of the scenario's (a what-if).
+    #[arg(long)]
+    pub scaled_object: Option<PathBuf>,
     /// Where the reports go (default lab-out/<scenario>-simulate).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -29,11 +31,12 @@ pub struct SimulateArgs {
 pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     let SimulateArgs {
         scenario,
+        scaled_object,
         out,
         seed,
         seeds,
     } = args;
-    let scenario = Scenario::load(&scenario)?;
+    let scenario = load_scenario(&scenario, scaled_object)?;
     let spec = scenario_spec(&scenario)?;
     let started = Instant::now();
     let timeline = crate::simulate::run(&scenario, &spec, seed)?;

@@ -141,6 +141,21 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 }
 
 /// [`load`] from text (`shown` names it in errors).
+/// KEDA's reading of the first ScaledObject in `text` (`shown` names it in errors), with
+/// every problem, refused or not.
+pub fn check_text(text: &str, shown: &str) -> Result<Checked, LoadError> {
+    for document in serde_yaml_ng::Deserializer::from_str(text) {
+        let value = Value::deserialize(document).map_err(|e| LoadError::Yaml {
+            path: shown.to_owned(),
+            message: e.to_string(),
+        })?;
+        if value.get("kind").and_then(Value::as_str) == Some("ScaledObject") {
+            return Ok(check(&value));
+        }
+    }
+    Err(LoadError::NoScaledObject(shown.to_owned()))
+}
+
 pub fn load_text(text: &str, shown: &str) -> Result<Loaded, LoadError> {
     for document in serde_yaml_ng::Deserializer::from_str(text) {
         let value = Value::deserialize(document).map_err(|e| LoadError::Yaml {

@@ -151,6 +151,8 @@ impl Default for Context {
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub findings: Vec<Finding>,
+    /// Settings KEDA accepts that users regret ([`crate::advice`]).
+    pub advice: Vec<Finding>,
     pub notes: Vec<Finding>,
     pub skipped: Vec<(RuleId, String)>,
 }

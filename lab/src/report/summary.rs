@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::accounting::Accounting;
-use crate::emulator::{Controller, Decision, HpaReason, KedaAction, ScalingSpec, Why};
+use crate::emulator::{CallOutcome, Controller, Decision, HpaReason, KedaAction, ScalingSpec, Why};
 
 use crate::timeline::Timeline;
 
@@ -56,6 +56,13 @@ pub fn markdown(
             "**Gaps**: {} cell(s) of {} rows were empty in the recording (the recorder could not read them); each took the value of the row before.\n",
             timeline.unread_cells,
             timeline.samples.len()
+        );
+    }
+    if timeline.expired > 0 {
+        let _ = writeln!(
+            out,
+            "**Undelivered**: the producer gave up on {} event(s) held through a broker outage longer than its message.timeout.ms (30 s): they never reached the topic.\n",
+            timeline.expired
         );
     }
     if timeline.interrupted {
@@ -192,6 +199,9 @@ fn explain(timeline: &Timeline, spec: &ScalingSpec, phase: usize) -> String {
         } else {
             let _ = write!(text, "Changes: {}. ", changes.join("; "));
         }
+        if let Some(faults) = faults(&in_phase) {
+            let _ = write!(text, "{faults} ");
+        }
     }
     let _ = write!(
         text,
@@ -199,6 +209,52 @@ fn explain(timeline: &Timeline, spec: &ScalingSpec, phase: usize) -> String {
         outcome.settled, outcome.settled_share, outcome.min, outcome.max
     );
     text
+}
+
+/// What held or moved the replicas while scaler calls failed: each rule that decided, how
+/// often, over which stretch, with the upstream code behind it; `None` when every call
+/// read the offsets.
+fn faults(in_phase: &[&Decision]) -> Option<String> {
+    let failing: Vec<&&Decision> = in_phase
+        .iter()
+        .filter(|d| !matches!(d.call, CallOutcome::Read | CallOutcome::Cached))
+        .collect();
+    let (first, last) = (failing.first()?, failing.last()?);
+    let mut rules: Vec<(Why, usize)> = Vec::new();
+    for d in &failing {
+        match rules.iter_mut().find(|(w, _)| *w == d.why) {
+            Some((_, n)) => *n += 1,
+            None => rules.push((d.why, 1)),
+        }
+    }
+    let held: Vec<String> = rules
+        .iter()
+        .map(|(why, n)| {
+            let name = serde_json::to_value(why)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!("{name} x{n} ({})", why.upstream())
+        })
+        .collect();
+    let fallback = failing
+        .iter()
+        .filter(|d| d.call == CallOutcome::Fallback)
+        .count();
+    Some(format!(
+        "Scaler calls failed from {:.0} s to {:.0} s ({} evaluations{}; replicas {} -> {}). The rules that decided: {}.",
+        first.at as f64 / 1000.0,
+        last.at as f64 / 1000.0,
+        failing.len(),
+        if fallback > 0 {
+            format!(", {fallback} answered by the fallback: pkg/fallback/fallback.go doFallback")
+        } else {
+            String::new()
+        },
+        first.from,
+        last.replicas,
+        held.join("; ")
+    ))
 }
 
 /// Replica changes between consecutive samples of a phase.

@@ -149,6 +149,7 @@ pub(super) fn run(documents: &[Document], context: &Context) -> Report {
     }
     for (doc, checked) in &m.scaled_objects {
         trigger::check(&mut c, &m, doc, checked);
+        report_advice(&mut c, &m, doc, checked);
     }
     // TLS, SASL and ACLs: what each client presents to the listener it reaches.
     auth::check_references(&mut c, &m);
@@ -163,10 +164,40 @@ pub(super) fn run(documents: &[Document], context: &Context) -> Report {
     c.report
 }
 
+/// The advice on a ScaledObject, with its topic's partition count when a KafkaTopic of
+/// these manifests names it.
+fn report_advice(c: &mut Checker, m: &Manifests, doc: &Document, checked: &Checked) {
+    let partitions = checked
+        .triggers
+        .iter()
+        .flat_map(|r| &r.trigger.topics)
+        .find_map(|topic| {
+            m.topics
+                .iter()
+                .find(|(_, t)| t.topic_name() == topic.as_str())
+                .map(|(_, t)| t.spec.partitions)
+        });
+    for a in crate::advice::advise(checked, partitions) {
+        c.report.advice.push(Finding {
+            file: doc.file.clone(),
+            object: doc.object(),
+            field: a.field,
+            rule: a.rule,
+            message: a.message,
+            fix: a.rule.fix().to_owned(),
+        });
+    }
+}
+
 /// KEDA's own verdict on a ScaledObject. Its warnings (a key it ignores) are findings
 /// here: KEDA would say nothing, and the setting would do nothing.
 fn report_keda(c: &mut Checker, doc: &Document, checked: &Checked) {
-    for p in &checked.problems {
+    // Keys only a newer KEDA reads are advice (see report_advice), not findings.
+    for p in checked
+        .problems
+        .iter()
+        .filter(|p| p.rule != RuleId::KafkaMainOnly)
+    {
         let message = match p.severity {
             Severity::Error => p.message.clone(),
             Severity::Warning => format!("{} (KEDA accepts this silently)", p.message),

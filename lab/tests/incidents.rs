@@ -1,0 +1,331 @@
+//! The scenarios under scenarios/: each reproduces a KEDA issue or a workload shape in
+//! `lab simulate`, and each test here holds it to what docs/lab.md ("Incidents") says the
+//! user sees, with and without the change the docs recommend. Each names the upstream
+//! code that makes it so (KEDA v2.20.2, Kubernetes 1.35).
+
+use std::path::{Path, PathBuf};
+
+use lab::emulator::{CallOutcome, Controller, Decision};
+use lab::scenario::Scenario;
+use lab::timeline::Timeline;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// `lab simulate --scenario scenarios/<file> [--scaled-object <so>] --seed <seed>`.
+fn simulate(file: &str, scaled_object: Option<&str>, seed: u64) -> Timeline {
+    let mut scenario = Scenario::load(repo(file).to_str().unwrap()).unwrap();
+    if let Some(so) = scaled_object {
+        scenario.scaled_object = repo(so);
+    }
+    let spec = scenario.load_scaled_object().unwrap().spec;
+    lab::simulate::run(&scenario, &spec, seed).unwrap()
+}
+
+/// Decisions from `from_s` (included) to `to_s` (excluded), seconds of scenario time.
+fn between(t: &Timeline, from_s: u64, to_s: u64) -> Vec<&Decision> {
+    t.decisions
+        .iter()
+        .filter(|d| (from_s * 1000..to_s * 1000).contains(&d.at))
+        .collect()
+}
+
+fn why(d: &Decision) -> String {
+    serde_json::to_value(d.why)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Replica counts of the samples from `from_s` to `to_s`.
+fn replicas(t: &Timeline, from_s: f64, to_s: f64) -> Vec<u32> {
+    t.samples
+        .iter()
+        .filter(|s| s.t >= from_s && s.t < to_s)
+        .map(|s| s.replicas)
+        .collect()
+}
+
+const OUTAGE: &str = "scenarios/keda-8056-broker-outage.yaml";
+
+/// kedacore/keda#8056. pkg/scaling/scale_handler.go: the first failed call clears the
+/// scalers cache; performGetScalersCache -> buildScalers -> NewKafkaScaler fails with no
+/// broker (sarama.NewClient), checkScalers returns before RequestScale, and the HPA's
+/// request fails before pkg/fallback/fallback.go GetMetricsWithFallback: the count is
+/// held (horizontal.go: FailedGetExternalMetric) and failureThreshold 3 is never passed.
+#[test]
+fn keda_8056_an_unreachable_broker_holds_the_count_and_the_fallback_never_comes() {
+    for seed in 1..=3 {
+        let t = simulate(OUTAGE, Some("scenarios/scaled-objects/fallback.yaml"), seed);
+        let outage = between(&t, 150, 175);
+        assert!(!outage.is_empty());
+        let held = outage[0].from;
+        assert!(
+            outage.iter().all(|d| d.replicas == held),
+            "seed {seed}: {outage:?}"
+        );
+        assert!(outage.iter().all(|d| d.call != CallOutcome::Fallback));
+        let whys: Vec<String> = outage.iter().map(|d| why(d)).collect();
+        assert_eq!(
+            whys[0], "keda:fallback-pending",
+            "the first poll's call fails, counted: RequestScale holds for the fallback"
+        );
+        assert!(
+            whys[1..].iter().all(|w| ["keda:no-scaler", "hpa:failed-get-external-metric"].contains(&w.as_str())),
+            "{whys:?}"
+        );
+        assert!(
+            outage[1..].iter().all(|d| d.call == CallOutcome::NoScaler),
+            "every call after the first fails to build the scaler: {outage:?}"
+        );
+        assert!(
+            t.samples
+                .iter()
+                .filter(|s| s.scaler_error.is_some())
+                .count()
+                == 25,
+            "the 25 samples of the outage read nothing"
+        );
+        // failureThreshold 0: the first failure is already past it; the fallback answers
+        // and the HPA goes to fallback.replicas.
+        let t = simulate(
+            OUTAGE,
+            Some("scenarios/scaled-objects/fallback-threshold-0.yaml"),
+            seed,
+        );
+        let outage = between(&t, 150, 175);
+        assert!(outage.iter().any(|d| d.call == CallOutcome::Fallback));
+        assert_eq!(
+            outage.last().unwrap().replicas,
+            5,
+            "seed {seed}: {outage:?}"
+        );
+    }
+}
+
+/// The outage in the workload: events the producer held are delivered when the broker is
+/// back (25 s is inside its 30 s message.timeout.ms): nothing expired.
+#[test]
+fn keda_8056_the_held_events_arrive_as_a_backlog_and_none_expire() {
+    let t = simulate(OUTAGE, None, 1);
+    assert_eq!(t.expired, 0);
+    let before = t.samples.iter().find(|s| s.t == 149.0).unwrap().total_lag;
+    let after = t.samples.iter().find(|s| s.t == 176.0).unwrap().total_lag;
+    assert!(
+        after > before + 200,
+        "25 s x 10 events/s arrive at once: {before} -> {after}"
+    );
+}
+
+const MOVING: &str = "scenarios/keda-4098-coordinator-moving.yaml";
+
+/// kedacore/keda#4098. pkg/scaling/executor/scale_scaledobjects.go RequestScale: an
+/// inactive poll with an error and no fallback sets Ready False (TriggerError) and scales
+/// nothing: no drop to zero during the move. With a fallback (replicas 5) RequestScale
+/// holds ("ScaleTarget will fallback"), every failing call counts (GetMetricsWithFallback)
+/// and from the fourth on the HPA gets 5 x lagThreshold: 5 replicas; behavior
+/// currentReplicas (doFallback) serves what runs instead: the count is held.
+#[test]
+fn keda_4098_a_moving_coordinator_holds_or_brings_the_fallback() {
+    for seed in 1..=3 {
+        let t = simulate(MOVING, None, seed);
+        let moving = between(&t, 120, 240);
+        let held = moving[0].from;
+        assert!(
+            moving.iter().all(|d| d.replicas == held),
+            "seed {seed}: {moving:?}"
+        );
+        let whys: Vec<String> = moving.iter().map(|d| why(d)).collect();
+        assert!(
+            whys.iter().all(|w| w == "keda:trigger-error"
+                || w == "hpa:failed-get-external-metric"
+                || w == "hpa:disabled"),
+            "{whys:?}"
+        );
+
+        let t = simulate(MOVING, Some("scenarios/scaled-objects/fallback.yaml"), seed);
+        let moving = between(&t, 120, 240);
+        let first_poll = moving.iter().find(|d| d.by == Controller::Keda).unwrap();
+        if first_poll.from > 0 {
+            assert_eq!(why(first_poll), "keda:fallback-pending");
+        }
+        assert_eq!(moving.last().unwrap().replicas, 5, "seed {seed}");
+
+        let t = simulate(
+            MOVING,
+            Some("scenarios/scaled-objects/fallback-current-replicas.yaml"),
+            seed,
+        );
+        let moving = between(&t, 120, 240);
+        let held = moving[0].from;
+        assert!(
+            moving.iter().all(|d| d.replicas == held),
+            "seed {seed}: {moving:?}"
+        );
+    }
+}
+
+/// kedacore/keda#5675. pkg/scalers/kafka_scaler.go GetMetricsAndActivity: the metric is
+/// totalLag (persistent lag excluded) but activity is totalLagWithPersistent >
+/// activationLagThreshold: a stuck partition keeps the trigger active, so with the
+/// producer deleted excludePersistentLag brings the HPA down to 1 and never to zero.
+#[test]
+fn keda_5675_persistent_lag_keeps_the_workload_above_zero() {
+    let file = "scenarios/keda-5675-persistent-lag.yaml";
+    for seed in 1..=3 {
+        let t = simulate(
+            file,
+            Some("scenarios/scaled-objects/exclude-persistent-lag.yaml"),
+            seed,
+        );
+        let deleted = between(&t, 150, 360);
+        assert!(deleted
+            .iter()
+            .filter(|d| d.by == Controller::Keda)
+            .all(|d| d.active));
+        assert!(
+            deleted
+                .iter()
+                .filter(|d| d.by == Controller::Hpa)
+                .all(|d| d.metric == 0),
+            "{deleted:?}"
+        );
+        assert!(
+            replicas(&t, 240.0, 360.0).iter().all(|r| *r == 1),
+            "seed {seed}"
+        );
+        let t = simulate(file, None, seed);
+        assert!(
+            replicas(&t, 240.0, 360.0).iter().all(|r| *r >= 2),
+            "without it the stuck lag scales out: seed {seed}"
+        );
+    }
+}
+
+/// kedacore/keda#3997. kafka_scaler.go getTotalLag: the metric is capped at partitions x
+/// lagThreshold, and with limitToPartitionsWithLag at partitions-with-lag x lagThreshold.
+#[test]
+fn keda_3997_a_hot_partition_scales_to_max_unless_limited_to_partitions_with_lag() {
+    let file = "scenarios/keda-3997-hot-partition.yaml";
+    let t = simulate(file, None, 1);
+    assert_eq!(*replicas(&t, 120.0, 240.0).iter().min().unwrap(), 10);
+    let t = simulate(
+        file,
+        Some("scenarios/scaled-objects/limit-to-partitions-with-lag.yaml"),
+        1,
+    );
+    assert!(replicas(&t, 0.0, 240.0).iter().all(|r| *r == 1));
+}
+
+/// kedacore/keda#7936. kafka_scaler.go getLagForPartition (v2.20.2): no committed offset
+/// with earliest returns the log-end offset, retention or not; with
+/// scaleToZeroOnInvalidOffset it returns 0.
+#[test]
+fn keda_7936_deleted_history_holds_an_idle_workload_at_max() {
+    let file = "scenarios/keda-7936-retention.yaml";
+    let t = simulate(file, None, 1);
+    let late: Vec<_> = t.samples.iter().filter(|s| s.t >= 120.0).collect();
+    assert!(
+        late.iter()
+            .all(|s| s.replicas == 10 && s.total_lag == 20_000),
+        "nothing to read, nothing committed"
+    );
+    let t = simulate(
+        file,
+        Some("scenarios/scaled-objects/scale-to-zero-on-invalid-offset.yaml"),
+        1,
+    );
+    assert!(t.samples.iter().all(|s| s.replicas == 0));
+}
+
+/// kedacore/keda#2314. scale_scaledobjects.go RequestScale scales an idle target to
+/// idleReplicaCount (scaleToZeroOrIdle); horizontal.go raises anything below minReplicas
+/// (KEDA gives the HPA minReplicaCount 3): the two undo each other every poll.
+#[test]
+fn keda_2314_an_idle_replica_count_above_zero_flaps() {
+    let t = simulate("scenarios/keda-2314-idle-replica-count.yaml", None, 1);
+    let idle = between(&t, 150, 360);
+    let down = idle
+        .iter()
+        .filter(|d| why(d) == "keda:deactivate" && (d.from, d.replicas) == (3, 1))
+        .count();
+    let up = idle
+        .iter()
+        .filter(|d| why(d) == "hpa:below-min" && (d.from, d.replicas) == (1, 3))
+        .count();
+    assert!(down >= 6 && up >= 6, "{down} drops to 1, {up} raises to 3");
+}
+
+/// kedacore/keda#2033. kafka_scaler.go getLagForPartition: latest with no committed
+/// offset returns 1 (0 only with scaleToZeroOnInvalidOffset); earliest with an empty
+/// partition returns its log end, 0.
+#[test]
+fn keda_2033_never_committed_partitions_keep_latest_active() {
+    let file = "scenarios/keda-2033-never-committed.yaml";
+    let t = simulate(file, None, 1);
+    let deleted = between(&t, 180, 360);
+    assert!(deleted
+        .iter()
+        .filter(|d| d.by == Controller::Keda)
+        .all(|d| d.active));
+    assert!(replicas(&t, 240.0, 360.0).iter().all(|r| *r == 1));
+    let lag: Vec<i64> = t
+        .samples
+        .iter()
+        .filter(|s| s.t >= 240.0)
+        .map(|s| s.total_lag)
+        .collect();
+    assert!(
+        lag.iter().all(|l| *l == 3),
+        "one per silent partition: {lag:?}"
+    );
+    let t = simulate(file, Some("k8s/keda/scaled-object.yaml"), 1);
+    assert!(replicas(&t, 240.0, 360.0).iter().all(|r| *r == 0));
+}
+
+/// A burst: the HPA scales out by its scale-up policy (horizontal.go
+/// convertDesiredReplicasWithBehaviorRate: +4 pods or +100 % per 15 s), the backlog drains,
+/// the scale-down window and policy bring it back.
+#[test]
+fn a_burst_scales_out_and_back() {
+    let t = simulate("scenarios/shapes-burst.yaml", None, 1);
+    let peak = *replicas(&t, 90.0, 330.0).iter().max().unwrap();
+    assert!(peak >= 5, "{peak}");
+    let end = t.samples.last().unwrap();
+    assert!(
+        end.replicas <= 1 && end.total_lag < 50,
+        "the backlog drained: {end:?}"
+    );
+}
+
+/// Every file under scenarios/ loads, names the KEDA issue or shape it shows, and says
+/// how to run it.
+#[test]
+fn every_scenario_file_loads_and_says_what_it_reproduces() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(repo("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let scenario = Scenario::load(path.to_str().unwrap()).unwrap();
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        assert_eq!(scenario.name, name, "{}", path.display());
+        assert!(text.contains("# Run: lab "), "{}", path.display());
+        if let Some(number) = name.strip_prefix("keda-").and_then(|n| n.split('-').next()) {
+            assert!(
+                scenario
+                    .description
+                    .contains(&format!("kedacore/keda#{number}")),
+                "{}",
+                path.display()
+            );
+        }
+        scenario.load_scaled_object().unwrap();
+        n += 1;
+    }
+    assert!(n >= 9, "{n}");
+}
