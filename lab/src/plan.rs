@@ -196,7 +196,7 @@ pub fn run(
             });
             if d.call != crate::emulator::CallOutcome::Read {
                 line["scaler"] = json!(d.call);
-                line["failures"] = json!(autoscaler.failures());
+                line["failures"] = json!(d.failures);
             }
             if let Observation::Error(e) = &observation {
                 line["error"] = json!(e.as_str());
@@ -342,9 +342,62 @@ mod tests {
             ),
             ("{\"t\": 0, \"partitions\": [], \"lag\": 3}", "unknown field `lag`"),
             ("not json", "line 1:"),
+            (
+                "{\"t\": 0, \"error\": \"disk full\"}",
+                "line 1: error: \"disk full\" is no scaler error the emulator knows",
+            ),
+            (
+                "{\"t\": 0, \"error\": \"broker unreachable\", \"partitions\": []}",
+                "line 1: an error sample carries no partitions or total_lag",
+            ),
+            (
+                "{\"t\": 0, \"error\": \"group not found\"}",
+                "line 1: error: \"group not found\" is no scaler error: Kafka answers OffsetFetch",
+            ),
         ] {
             let err = format!("{:#}", parse_trace(trace).unwrap_err());
             assert!(err.contains(expected), "{expected:?} not in {err:?}");
         }
+    }
+
+    /// An error sample holds until the next line: the first call fails (keda.rs
+    /// RequestScale, no fallback: TriggerError), the cache is cleared and the scaler
+    /// cannot be built while no broker answers (scale_handler.go checkScalers), and each
+    /// line says which upstream rule decided, the call's outcome and the error.
+    #[test]
+    fn error_samples_run_through_keda_s_error_branches() {
+        let trace = "{\"t\": 0, \"partitions\": [{\"end\": 100, \"committed\": 90}]}\n{\"t\": 20, \"error\": \"broker unreachable\"}\n{\"t\": 100, \"partitions\": [{\"end\": 100, \"committed\": 100}]}";
+        let samples = parse_trace(trace).unwrap();
+        let mut out = Vec::new();
+        run(published(), &samples, 2, Some(120.0), &mut out).unwrap();
+        let lines: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let at = |t: u64, by: &str| {
+            lines
+                .iter()
+                .find(|l| l["t"] == t && l["by"] == by)
+                .unwrap_or_else(|| panic!("no {by} at {t}: {lines:?}"))
+        };
+        assert_eq!(at(30, "keda")["why"], "keda:trigger-error");
+        assert_eq!(at(30, "keda")["scaler"], "failed");
+        assert_eq!(at(30, "keda")["error"], "broker unreachable");
+        assert!(at(30, "keda")["rule"]
+            .as_str()
+            .unwrap()
+            .contains("RequestScale"));
+        assert_eq!(at(60, "keda")["why"], "keda:no-scaler");
+        assert_eq!(at(45, "hpa")["why"], "hpa:failed-get-external-metric");
+        assert!(lines
+            .iter()
+            .filter(|l| l.get("error").is_some())
+            .all(|l| l["replicas"] == 2));
+        assert_eq!(
+            at(105, "hpa")["scaler"],
+            serde_json::Value::Null,
+            "read again once the broker answers"
+        );
     }
 }

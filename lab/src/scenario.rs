@@ -563,4 +563,107 @@ mod tests {
         assert!(err.starts_with("unknown scenario \"nope\""), "{err}");
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    /// A fault or shape the emulator cannot place is refused with the phase and field.
+    #[test]
+    fn faults_and_shapes_name_the_field_they_break() {
+        let dir = std::env::temp_dir().join(format!("scenario-faults-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.yaml");
+        let base =
+            "name: f\npartitions: 4\nconsumer: {processing_ms: 0, commit_interval_ms: 1000}\n";
+        for (extra, phase, expected) in [
+            (
+                "",
+                "broker_outage: {after_s: 50, seconds: 20}",
+                "phases[0].broker_outage: after_s 50 + seconds 20 must lie within the phase's 60 s",
+            ),
+            (
+                "",
+                "scaler_error: {error: disk full, seconds: 10}",
+                "is no scaler error the emulator knows",
+            ),
+            (
+                "",
+                "scaler_error: {error: coordinator moving, seconds: 0}",
+                "phases[0].scaler_error: after_s 0 + seconds 0",
+            ),
+            (
+                "",
+                "hot_partition_share: 1.5",
+                "phases[0].hot_partition_share: 1.5 is not a share 0..=1",
+            ),
+            (
+                "",
+                "silent_partitions: [4]",
+                "phases[0].silent_partitions: 4 is no partition of the 4-partition topic",
+            ),
+            (
+                "",
+                "silent_partitions: [0, 1, 2, 3]",
+                "the producer needs at least one partition",
+            ),
+            ("", "burst: 0", "phases[0].burst: 0 is not 1..=1000000"),
+            (
+                "history: {events: 10, retained: 11}\n",
+                "producer_period_ms: 100",
+                "history.retained: 11 is more than history.events 10",
+            ),
+        ] {
+            std::fs::write(
+                &path,
+                format!("{base}{extra}phases:\n  - name: p\n    seconds: 60\n    {phase}\n"),
+            )
+            .unwrap();
+            let err = format!("{:#}", Scenario::load(path.to_str().unwrap()).unwrap_err());
+            assert!(err.contains(expected), "{phase}: {err}");
+        }
+        std::fs::write(
+            &path,
+            format!("{base}phases:\n  - {{name: p, seconds: 60, burst: 10}}\n"),
+        )
+        .unwrap();
+        let err = format!("{:#}", Scenario::load(path.to_str().unwrap()).unwrap_err());
+        assert!(
+            err.contains("phases[0].burst: a burst is sent by the phase's producer"),
+            "{err}"
+        );
+        std::fs::write(&path, format!("{base}consumer_extra: 1\nphases: []\n")).unwrap();
+        assert!(Scenario::load(path.to_str().unwrap()).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn windows_and_shapes_land_in_scenario_time() {
+        let mut s = Scenario::published().unwrap();
+        s.phases[2].broker_outage = Some(Window {
+            after_s: 10,
+            seconds: 25,
+        });
+        s.phases[3].scaler_error = Some(ErrorWindow {
+            error: ScalerError::TopicNotFound,
+            after_s: 0,
+            seconds: 5,
+        });
+        s.phases[1].hot_partition_share = Some(0.5);
+        assert_eq!(
+            s.outages(),
+            [Span {
+                start: 280_000,
+                end: 305_000
+            }]
+        );
+        assert_eq!(
+            s.scaler_errors(),
+            [(
+                Span {
+                    start: 510_000,
+                    end: 515_000
+                },
+                ScalerError::TopicNotFound
+            )]
+        );
+        assert_eq!(s.shape(1).hot_share, 0.5);
+        assert!(s.shape(0).is_keyed());
+    }
 }

@@ -141,6 +141,9 @@ struct DecisionRow {
     /// Absent from decisions.csv files written before scaler failures were emulated.
     #[serde(default)]
     call: CallOutcome,
+    /// The fallback's failure count after the call (absent from older files: 0).
+    #[serde(default)]
+    failures: u32,
 }
 
 impl From<&Decision> for DecisionRow {
@@ -155,6 +158,7 @@ impl From<&Decision> for DecisionRow {
             replicas: d.replicas,
             why: d.why,
             call: d.call,
+            failures: d.failures,
         }
     }
 }
@@ -171,6 +175,7 @@ impl From<DecisionRow> for Decision {
             replicas: row.replicas,
             why: row.why,
             call: row.call,
+            failures: row.failures,
         }
     }
 }
@@ -499,6 +504,7 @@ mod tests {
             replicas: 3,
             why: Why::Hpa(crate::emulator::HpaReason::DesiredWithinRange),
             call: CallOutcome::Read,
+            failures: 0,
         }];
         timeline.write_csv(&dir.join("timeline.csv")).unwrap();
         timeline

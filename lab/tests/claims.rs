@@ -227,19 +227,31 @@ fn outcome(row: &[String]) -> (u32, u32, String) {
 /// differ).
 #[test]
 fn the_replay_summaries_the_docs_link_are_what_lab_report_writes_from_their_files() {
-    for (stem, scenario, name) in [
-        ("published-replay", "published".to_owned(), "published"),
+    let file = |path: &str| repo(path).display().to_string();
+    for (stem, scenario, scaled_object, name) in [
+        (
+            "published-replay",
+            "published".to_owned(),
+            None,
+            "published",
+        ),
         (
             "shapes-eager-replay",
-            repo("scenarios/shapes-eager.yaml").display().to_string(),
+            file("scenarios/shapes-eager.yaml"),
+            None,
             "shapes-eager",
         ),
         (
             "shapes-cooperative-replay",
-            repo("scenarios/shapes-cooperative.yaml")
-                .display()
-                .to_string(),
+            file("scenarios/shapes-cooperative.yaml"),
+            None,
             "shapes-cooperative",
+        ),
+        (
+            "keda-8056-replay",
+            file("scenarios/keda-8056-broker-outage.yaml"),
+            Some(file("scenarios/scaled-objects/fallback.yaml")),
+            "keda-8056-broker-outage",
         ),
     ] {
         let out = std::env::temp_dir().join(format!("claims-report-{stem}-{}", std::process::id()));
@@ -249,6 +261,11 @@ fn the_replay_summaries_the_docs_link_are_what_lab_report_writes_from_their_file
             .arg(repo(&format!("docs/results/{stem}.csv")))
             .args(["--scenario", &scenario, "--out"])
             .arg(&out)
+            .args(
+                scaled_object
+                    .iter()
+                    .flat_map(|so| ["--scaled-object", so.as_str()]),
+            )
             .output()
             .unwrap();
         assert!(
@@ -345,4 +362,30 @@ fn the_assignment_comparison_quotes_its_replays() {
     ] {
         assert!(doc.contains(&quoted), "docs/lab.md does not say {quoted:?}");
     }
+}
+
+/// docs/lab.md's account of the replay with a broker outage is what its summary says.
+#[test]
+fn the_outage_replay_is_quoted_as_its_summary_has_it() {
+    let summary = read("docs/results/keda-8056-replay.md");
+    let total = summary
+        .lines()
+        .find(|l| l.starts_with("| total |"))
+        .unwrap();
+    let cells: Vec<&str> = total.trim_matches('|').split('|').map(str::trim).collect();
+    let doc = read("docs/lab.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let quoted = format!(
+        "{} events produced, {} processed, {} lost, {} processed twice",
+        cells[1], cells[2], cells[3], cells[4]
+    );
+    assert!(doc.contains(&quoted), "docs/lab.md does not say {quoted:?}");
+    assert!(doc.contains(&format!("{} still in the topic at the end", cells[5])));
+    assert!(
+        summary
+            .contains("Scaler calls failed from 150 s to 165 s (3 evaluations; replicas 4 -> 4)"),
+        "{summary}"
+    );
 }

@@ -105,7 +105,7 @@ fn simulate_writes_every_report() {
     let png = std::fs::read(dir.join("chart.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let csv = std::fs::read_to_string(dir.join("timeline.csv")).unwrap();
-    assert!(csv.starts_with("t_s,phase,phase_name,period_ms,produced_per_s,total_lag,metric,active,hpa_desired,replicas,running\n"));
+    assert!(csv.starts_with("t_s,phase,phase_name,period_ms,produced_per_s,total_lag,metric,active,hpa_desired,replicas,running,scaler_error\n"));
     assert_eq!(
         csv.lines().count(),
         751,
@@ -171,8 +171,9 @@ fn errors_name_what_is_wrong() {
     }
 }
 
-#[test]
-fn lag_reads_a_real_group_like_keda() {
+/// The embedded broker with topic `event` (2 partitions, 15 events each) and group
+/// `lab-test`, which committed 10 on partition 0 and nothing on partition 1.
+fn group_with_lag() -> MockBroker {
     let broker = MockBroker::start().unwrap();
     broker.create_topic("event", 2).unwrap();
     let producer: BaseProducer = ClientConfig::new()
@@ -201,7 +202,12 @@ fn lag_reads_a_real_group_like_keda() {
     tpl.add_partition_offset("event", 0, Offset::Offset(10))
         .unwrap();
     committer.commit(&tpl, CommitMode::Sync).unwrap();
+    broker
+}
 
+#[test]
+fn lag_reads_a_real_group_like_keda() {
+    let broker = group_with_lag();
     let dir = temp_dir("lag");
     let record = dir.join("trace.jsonl");
     let out = lab(&[
@@ -272,7 +278,54 @@ fn lag_reads_a_real_group_like_keda() {
     ]);
     let line: serde_json::Value = serde_json::from_str(text(&json.stdout).trim()).unwrap();
     assert_eq!(line["partitions"][0]["committed"], 10);
+    assert!(
+        text(&json.stderr).contains("[cooldown-not-above-polling]"),
+        "advice goes to stderr with --format json"
+    );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `lab lag` prints the advice on the ScaledObject it applies, for the live group.
+#[test]
+fn lag_prints_advice_for_the_live_group() {
+    let broker = group_with_lag();
+    let out = lab(&[
+        "lag",
+        "--brokers",
+        broker.bootstrap(),
+        "--group",
+        "lab-test",
+        "--topic",
+        "event",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains(
+            "advice: k8s/keda/scaled-object.yaml: spec.cooldownPeriod [cooldown-not-above-polling]"
+        ),
+        "{stdout}"
+    );
+    let latest = lab(&[
+        "lag",
+        "--brokers",
+        broker.bootstrap(),
+        "--group",
+        "lab-test",
+        "--topic",
+        "event",
+        "--scaled-object",
+        &repo("scenarios/scaled-objects/latest.yaml"),
+    ]);
+    let latest_out = text(&latest.stdout);
+    assert!(
+        latest_out.contains("[latest-never-committed]"),
+        "{latest_out}"
+    );
+    assert!(
+        latest_out.contains("this group: partitions [1] have no committed offset"),
+        "{latest_out}"
+    );
 }
 
 /// `lab report` renders the same phase table and explanations from a timeline that
@@ -339,9 +392,50 @@ fn check_manifests_reports_findings_skips_and_rules() {
         "{}",
         text(&out.stdout)
     );
+    assert!(
+        text(&out.stdout).contains("advice: ") && text(&out.stdout).contains("    source: "),
+        "{}",
+        text(&out.stdout)
+    );
     let rules = lab(&["check-manifests", "--rules"]);
     assert!(rules.status.success());
     assert!(text(&rules.stdout).contains("trigger-host-resolvable\n    checks:"));
+}
+
+/// Advice never fails the run, unless --strict: the repository's manifests pass with
+/// their one advice, and fail on it with --strict.
+#[test]
+fn advice_fails_check_manifests_only_with_strict() {
+    let dir = temp_dir("strict");
+    let rendered = dir.join("rendered.yaml");
+    let kustomize = Command::new("kubectl")
+        .args(["kustomize", &repo("k8s")])
+        .output()
+        .expect("kubectl (for kustomize) is installed");
+    assert!(kustomize.status.success(), "{}", text(&kustomize.stderr));
+    std::fs::write(&rendered, &kustomize.stdout).unwrap();
+    let args = [
+        "check-manifests",
+        rendered.to_str().unwrap(),
+        "--dockerfile",
+        &repo("Dockerfile"),
+    ];
+    let out = lab(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("no findings, 1 advice"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stdout).contains("[cooldown-not-above-polling]"));
+    let strict = lab(&[&args[..], &["--strict"]].concat());
+    assert!(!strict.status.success());
+    assert!(
+        text(&strict.stderr).contains("1 advice (--strict fails on advice)"),
+        "{}",
+        text(&strict.stderr)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

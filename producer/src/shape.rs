@@ -35,8 +35,9 @@ impl Shape {
         if hot {
             return Some(0);
         }
+        let hot_partition = |p: i32| self.hot_share > 0.0 && p == 0;
         let others: Vec<i32> = (0..self.partitions)
-            .filter(|p| !self.silent.contains(p) && !(self.hot_share > 0.0 && *p == 0))
+            .filter(|p| !self.silent.contains(p) && !hot_partition(*p))
             .collect();
         if others.is_empty() {
             return Some(0);

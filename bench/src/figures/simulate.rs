@@ -21,6 +21,7 @@ pub fn write_scenario(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
         seconds: VIRTUAL_SECONDS,
         producer_period_ms: Some(100),
         published: None,
+        ..Phase::default()
     }];
     let path = dir.join("one-hour.toml");
     std::fs::write(&path, toml::to_string(&scenario)?)?;

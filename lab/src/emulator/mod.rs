@@ -80,6 +80,9 @@ pub struct Decision {
     /// How its scaler call ended (read, served from KEDA's cache, answered by the
     /// fallback, failed, or no scaler could be built).
     pub call: CallOutcome,
+    /// The fallback's failure count after this call (`status.health[metric]
+    /// .numberOfFailures`; kept only with a fallback).
+    pub failures: u32,
 }
 
 /// How the ScaledObject meets the workload at t = 0.
@@ -167,6 +170,7 @@ impl Autoscaler {
                     replicas: self.replicas,
                     why: Why::Keda(KedaAction::Paused),
                     call: CallOutcome::Read,
+                    failures: 0,
                 });
             }
             return out;
@@ -207,6 +211,7 @@ impl Autoscaler {
             replicas,
             why: Why::Keda(action),
             call: call.outcome(),
+            failures: self.scalers.failures(),
         }
     }
 
@@ -236,6 +241,7 @@ impl Autoscaler {
             replicas: sync.replicas,
             why: Why::Hpa(sync.reason),
             call: call.map_or(CallOutcome::Read, |c| c.outcome()),
+            failures: self.scalers.failures(),
         }
     }
 }

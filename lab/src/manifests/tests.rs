@@ -70,6 +70,34 @@ fn the_repository_manifests_pass() {
     assert_eq!(r.findings, Vec::<Finding>::new());
     assert!(r.notes.is_empty(), "{:?}", r.notes);
     assert!(r.skipped.is_empty(), "every check applies: {:?}", r.skipped);
+    let advice: Vec<RuleId> = r.advice.iter().map(|a| a.rule).collect();
+    assert_eq!(
+        advice,
+        [RuleId::AdviceCooldownNotAbovePolling],
+        "the published settings, kept on purpose, get their one advice"
+    );
+}
+
+/// Advice sees the topic's partitions through the KafkaTopic the trigger names, and a key
+/// only a newer KEDA reads is advice, not a finding.
+#[test]
+fn advice_reads_the_topic_and_keys_newer_than_the_pinned_keda() {
+    let text = repo_text()
+        .replace("partitions: 10", "partitions: 120")
+        .replace(
+            "lagThreshold: \"5\"",
+            "lagThreshold: \"5\"\n        fullMetadata: \"true\"",
+        )
+        .replace("  maxReplicaCount: 10\n", "");
+    let r = report(&text);
+    let advice: Vec<RuleId> = r.advice.iter().map(|a| a.rule).collect();
+    assert!(advice.contains(&RuleId::AdviceManyPartitions), "{advice:?}");
+    assert!(advice.contains(&RuleId::KafkaMainOnly), "{advice:?}");
+    assert!(
+        r.findings.iter().all(|f| f.rule != RuleId::KafkaMainOnly),
+        "{:?}",
+        r.findings
+    );
 }
 
 /// A broken copy of the manifests, the rule it breaks, and texts the finding and its fix

@@ -155,6 +155,8 @@ impl World for Replay {
     }
 
     async fn observe(&mut self) -> anyhow::Result<Observation> {
+        // An outage starting now starts before this read, as in `simulate`.
+        self.follow_outages(self.now())?;
         let reader = self.reader.clone();
         let read = tokio::task::spawn_blocking(move || reader.read_within(READ_TIMEOUT)).await?;
         Ok(match read {
@@ -352,4 +354,49 @@ async fn create_topic(brokers: &str, topic: &str, partitions: i32) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{ErrorWindow, History, Window};
+
+    /// What the replay cannot do for real is refused, naming the field.
+    #[test]
+    fn the_replay_refuses_what_it_cannot_do_for_real() {
+        let mut s = Scenario::published().unwrap();
+        s.history = Some(History {
+            events: 10,
+            retained: 0,
+        });
+        assert!(replayable(&s, false, 1)
+            .unwrap_err()
+            .to_string()
+            .starts_with("history: `lab simulate` only"));
+        let mut s = Scenario::published().unwrap();
+        s.phases[1].scaler_error = Some(ErrorWindow {
+            error: crate::emulator::ScalerError::CoordinatorMoving,
+            after_s: 0,
+            seconds: 10,
+        });
+        assert!(replayable(&s, false, 1)
+            .unwrap_err()
+            .to_string()
+            .starts_with("phases[1].scaler_error"));
+        let mut s = Scenario::published().unwrap();
+        s.phases[2].broker_outage = Some(Window {
+            after_s: 0,
+            seconds: 40,
+        });
+        assert!(replayable(&s, true, 2)
+            .unwrap_err()
+            .to_string()
+            .contains("needs the embedded broker"));
+        let err = replayable(&s, false, 1).unwrap_err().to_string();
+        assert!(
+            err.contains("40 s at 1x is not under the producer's message.timeout.ms"),
+            "{err}"
+        );
+        assert!(replayable(&s, false, 2).is_ok(), "20 s of wall time at 2x");
+    }
 }
