@@ -72,6 +72,10 @@ pub struct Results {
     pub brokers: Vec<BrokerResults>,
     /// Wall time of each `lab simulate` of one hour, s.
     pub simulate: Vec<f64>,
+    /// Wall time of each in-process simulation of the same hour, s.
+    pub simulate_in_process: Vec<f64>,
+    /// The `lab tune` run, if measured.
+    pub tune: Option<figures::simulate::Tuned>,
     /// The binaries' and images' sizes (figure 5).
     pub artifacts: Vec<figures::footprint::Artifact>,
 }
@@ -116,6 +120,7 @@ pub fn run(options: &Options) -> anyhow::Result<Results> {
     }
 
     let mut simulate = Vec::new();
+    let mut simulate_in_process = Vec::new();
     if options.wants(Figure::Simulate) {
         eprintln!(
             "bench: lab simulate, one hour of virtual time x{}",
@@ -126,7 +131,21 @@ pub fn run(options: &Options) -> anyhow::Result<Results> {
             let wall = figures::simulate::run_once(&scenario, &options.work.join("simulate"))?;
             simulate.push(wall.as_secs_f64());
         }
+        simulate_in_process = figures::simulate::in_process(&scenario, options.simulate_runs)?;
     }
+    let tune = if options.wants(Figure::Tune) {
+        eprintln!(
+            "bench: lab tune --scenario published, {} seeds, {} candidates",
+            options.tune_seeds, options.tune_candidates
+        );
+        Some(figures::simulate::tune_once(
+            options.tune_seeds,
+            options.tune_candidates,
+            &options.work.join("tune"),
+        )?)
+    } else {
+        None
+    };
     let artifacts = if options.wants(Figure::Footprint) {
         figures::footprint::artifacts()?
     } else {
@@ -139,6 +158,8 @@ pub fn run(options: &Options) -> anyhow::Result<Results> {
         event_bytes,
         brokers,
         simulate,
+        simulate_in_process,
+        tune,
     })
 }
 

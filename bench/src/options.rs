@@ -38,6 +38,12 @@ pub struct Options {
     /// Runs of `lab simulate` (the median is shown).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub simulate_runs: u32,
+    /// Seeds of the `lab tune` figure.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub tune_seeds: u64,
+    /// Random candidates of the `lab tune` figure (its local search adds a few).
+    #[arg(long, default_value_t = 500)]
+    pub tune_candidates: usize,
     /// Reference clients to compare with (comma-separated).
     #[arg(
         long,
@@ -51,7 +57,7 @@ pub struct Options {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "drain,burst,period,scaling,startup,footprint,simulate"
+        default_value = "drain,burst,period,scaling,startup,footprint,simulate,tune"
     )]
     pub only: Vec<Figure>,
     /// The kcat executable.
@@ -95,6 +101,8 @@ pub enum Figure {
     Footprint,
     /// 6. `lab simulate` of one hour of virtual time
     Simulate,
+    /// 8. `lab tune` of the published scenario
+    Tune,
 }
 
 impl Options {

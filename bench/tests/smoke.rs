@@ -24,6 +24,10 @@ fn every_figure_is_measured_and_reported() {
             "1",
             "--simulate-runs",
             "1",
+            "--tune-seeds",
+            "1",
+            "--tune-candidates",
+            "5",
             "--scaling-events",
             "200",
         ])
@@ -44,6 +48,7 @@ fn every_figure_is_measured_and_reported() {
         "5. Footprint",
         "6. lab simulate",
         "7. Scale-out",
+        "8. lab tune",
     ] {
         assert!(stdout.contains(title), "no {title:?} in:\n{stdout}");
     }
@@ -71,7 +76,7 @@ fn every_figure_is_measured_and_reported() {
     assert!(period.contains(" ms"), "{period}");
     let markdown = std::fs::read_to_string(&out).expect("--out was written");
     assert!(markdown.starts_with("# Benchmark figures"));
-    assert_eq!(markdown.matches("\n## ").count(), 7, "{markdown}");
+    assert_eq!(markdown.matches("\n## ").count(), 8, "{markdown}");
     // Four group sizes drained the scale-out figure's events.
     let scaled = stdout
         .lines()

@@ -2,7 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{CheckArgs, LagArgs, PlanArgs, ReplayArgs, ReportArgs, SimulateArgs};
+use crate::commands::{
+    CheckArgs, LagArgs, PlanArgs, ReplayArgs, ReportArgs, SimulateArgs, TuneArgs,
+};
 
 /// The versions the emulator follows, for `lab --help` (k8s/versions.env).
 fn about() -> String {
@@ -33,6 +35,7 @@ pub enum Command {
     Report(ReportArgs),
     CheckManifests(CheckArgs),
     Lag(LagArgs),
+    Tune(TuneArgs),
 }
 
 impl Command {
@@ -45,6 +48,7 @@ impl Command {
             Command::Report(args) => commands::report(args),
             Command::CheckManifests(args) => commands::check_manifests(args),
             Command::Lag(args) => commands::lag(args),
+            Command::Tune(args) => commands::tune(args),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`timeline`]: what a run records (a sample a second, every decision), as CSV;
 //!   [`accounting`]: every event of a replay, produced, processed, lost or twice.
 //! - [`report`]: chart and summary of a timeline.
+//! - [`tune`]: the ScaledObject a workload should have, found by simulating candidates.
 //! - [`offsets`]: a group's end and committed offsets, read from a broker as KEDA does.
 //! - [`plan`] and [`lag_table`]: a recorded trace through the emulator; a live group's
 //!   lag and what KEDA and the HPA make of it.
@@ -34,3 +35,4 @@ pub mod scenario;
 pub mod simulate;
 pub mod telemetry;
 pub mod timeline;
+pub mod tune;

@@ -40,6 +40,9 @@ pub(crate) trait World {
     /// Events the producer gave up on so far: held through a broker outage longer than
     /// its `message.timeout.ms`, never delivered.
     fn expired(&self) -> u64;
+    /// Each event's time from sent to first processed, ms, where the world knows it
+    /// (`simulate`'s model; a replay's ledgers have no send times per processing).
+    fn event_delays(&mut self) -> Vec<Millis>;
 }
 
 /// What a scaler finds at the broker at one instant.
@@ -140,6 +143,7 @@ pub(crate) async fn drive<W: World>(
         }
     }
     timeline.expired = world.expired();
+    timeline.event_delays = world.event_delays();
     Ok(timeline)
 }
 

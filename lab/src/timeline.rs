@@ -74,6 +74,9 @@ pub struct Timeline {
     /// Events the producer gave up on (held through a broker outage past its
     /// `message.timeout.ms`): never in the topic, so no accounting row shows them.
     pub expired: u64,
+    /// `lab simulate` only: each event's time from sent to first processed, ms (not
+    /// written to the CSV files).
+    pub event_delays: Vec<crate::emulator::Millis>,
 }
 
 /// A row of `timeline.csv` as a recorder on a cluster writes it: a measurement it could
@@ -197,6 +200,7 @@ impl Timeline {
             interrupted: false,
             unread_cells: 0,
             expired: 0,
+            event_delays: Vec::new(),
         }
     }
 

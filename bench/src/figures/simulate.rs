@@ -52,3 +52,59 @@ pub fn run_once(scenario: &Path, out: &Path) -> anyhow::Result<Duration> {
     );
     Ok(wall)
 }
+
+/// Runs the one-hour scenario in this process (`lab::simulate::run`, no process start, no
+/// reports) `runs` times; returns each wall time, s.
+pub fn in_process(scenario: &Path, runs: u32) -> anyhow::Result<Vec<f64>> {
+    let scenario = lab::scenario::Scenario::load(&scenario.display().to_string())?;
+    let spec = scenario.load_scaled_object()?.spec;
+    (1..=u64::from(runs))
+        .map(|seed| {
+            let started = Instant::now();
+            let timeline = lab::simulate::run(&scenario, &spec, seed)?;
+            let wall = started.elapsed().as_secs_f64();
+            ensure!(
+                !timeline.samples.is_empty(),
+                "the simulation recorded nothing"
+            );
+            Ok(wall)
+        })
+        .collect()
+}
+
+/// What one `lab tune` run took.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuned {
+    /// Wall time of the whole command, s.
+    pub wall: f64,
+    /// Candidates it evaluated (rows of candidates.csv).
+    pub candidates: usize,
+    pub seeds: u64,
+}
+
+/// Runs the release `lab tune --scenario published` once.
+pub fn tune_once(seeds: u64, candidates: usize, out: &Path) -> anyhow::Result<Tuned> {
+    let lab = harness::app::binary_dir().join("lab");
+    let started = Instant::now();
+    let output = Command::new(&lab)
+        .args(["tune", "--scenario", "published", "--seeds"])
+        .arg(seeds.to_string())
+        .arg("--candidates")
+        .arg(candidates.to_string())
+        .arg("--out")
+        .arg(out)
+        .output()
+        .with_context(|| format!("cannot run {}", lab.display()))?;
+    let wall = started.elapsed().as_secs_f64();
+    ensure!(
+        output.status.success(),
+        "lab tune failed: {}",
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    let csv = std::fs::read_to_string(out.join("candidates.csv"))?;
+    Ok(Tuned {
+        wall,
+        candidates: csv.lines().count().saturating_sub(1),
+        seeds,
+    })
+}

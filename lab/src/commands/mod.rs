@@ -7,6 +7,7 @@ mod plan;
 mod replay;
 mod report;
 mod simulate;
+mod tune;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ pub use plan::{plan, PlanArgs};
 pub use replay::{replay, ReplayArgs};
 pub use report::{report, ReportArgs};
 pub use simulate::{simulate, SimulateArgs};
+pub use tune::{tune, TuneArgs};
 
 use crate::emulator::ScalingSpec;
 use crate::keda::Loaded;

@@ -200,6 +200,10 @@ impl World for Replay {
     fn expired(&self) -> u64 {
         self.workload.failed()
     }
+
+    fn event_delays(&mut self) -> Vec<Millis> {
+        Vec::new()
+    }
 }
 
 /// Runs the replay until its end or until `shutdown`; returns what it recorded.

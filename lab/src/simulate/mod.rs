@@ -91,6 +91,10 @@ impl World for Model {
         self.expired_events()
     }
 
+    fn event_delays(&mut self) -> Vec<Millis> {
+        Model::event_delays(self)
+    }
+
     async fn advance(&mut self, until: Millis) -> anyhow::Result<bool> {
         self.advance_to(WARMUP_MS + until);
         Ok(true)

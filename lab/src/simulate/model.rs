@@ -71,9 +71,30 @@ struct Partition {
     available_at: Millis,
     /// A poison record at its head: no replica gets past it.
     stuck: bool,
+    /// When each event from offset `base` on was sent (model clock).
+    sent: Vec<Millis>,
+    base: i64,
+    /// The first offset whose processing has not been recorded yet.
+    unrecorded: i64,
 }
 
 impl Partition {
+    /// An event sent at `at` lands at the log end.
+    fn append(&mut self, at: Millis) {
+        self.sent.push(at);
+        self.end += 1;
+    }
+
+    /// The event at `offset` was processed at `at`: its delay, the first time.
+    fn processed(&mut self, offset: i64, at: Millis) -> Option<Millis> {
+        if offset < self.unrecorded {
+            return None;
+        }
+        self.unrecorded = offset + 1;
+        let sent = *self.sent.get(usize::try_from(offset - self.base).ok()?)?;
+        (sent >= WARMUP_MS).then(|| at.saturating_sub(sent))
+    }
+
     /// Where a new owner starts: the committed offset, or the log start when there is
     /// none or retention deleted it (`auto.offset.reset: earliest`).
     fn resume_at(&self) -> i64 {
@@ -118,6 +139,9 @@ pub(super) struct Model {
     rng: StdRng,
     producer: Option<Producer>,
     faults: Faults,
+    /// Each event's time from sent to processed (the first time), for events sent in
+    /// scenario time.
+    delays: Vec<Millis>,
 }
 
 impl Model {
@@ -146,6 +170,9 @@ impl Model {
                     owner: None,
                     available_at: 0,
                     stuck: scenario.consumer.stuck_partition == Some(p),
+                    sent: Vec::new(),
+                    base: end,
+                    unrecorded: end,
                 }
             })
             .collect();
@@ -167,7 +194,13 @@ impl Model {
                 held: Vec::new(),
                 expired: 0,
             },
+            delays: Vec::new(),
         }
+    }
+
+    /// Each event's time from sent to first processed, ms (events sent in scenario time).
+    pub(super) fn event_delays(&mut self) -> Vec<Millis> {
+        std::mem::take(&mut self.delays)
     }
 
     pub(super) fn clock(&self) -> Millis {
@@ -285,9 +318,11 @@ impl Model {
                 // Finishes in the step where what is left fits in it.
                 Some((_, left)) => at(now + left.saturating_sub(1) / STEP * STEP),
                 None => {
-                    for p in self.partitions.iter().filter(|p| {
-                        p.owner == Some(r.id) && !p.stuck && p.position < p.end
-                    }) {
+                    for p in self
+                        .partitions
+                        .iter()
+                        .filter(|p| p.owner == Some(r.id) && !p.stuck && p.position < p.end)
+                    {
                         at(p.available_at);
                     }
                 }
@@ -362,7 +397,7 @@ impl Model {
             if self.faults.down {
                 self.faults.held.push((clock, p));
             } else {
-                self.partitions[p].end += 1;
+                self.partitions[p].append(clock);
             }
         }
     }
@@ -372,7 +407,7 @@ impl Model {
     fn broker_back(&mut self) {
         for (sent_at, p) in std::mem::take(&mut self.faults.held) {
             if self.clock - sent_at <= MESSAGE_TIMEOUT_MS {
-                self.partitions[p].end += 1;
+                self.partitions[p].append(sent_at);
             } else {
                 self.faults.expired += 1;
             }
@@ -593,7 +628,12 @@ impl Model {
                     }
                     budget -= left;
                     r.busy = None;
-                    self.partitions[p].stored = self.partitions[p].position;
+                    let part = &mut self.partitions[p];
+                    part.stored = part.position;
+                    let done_at = clock + (STEP - budget);
+                    if let Some(delay) = part.processed(part.position - 1, done_at) {
+                        self.delays.push(delay);
+                    }
                 }
                 let n = self.partitions.len();
                 let next = (0..n).map(|k| (r.cursor + k) % n).find(|&p| {

@@ -1,0 +1,193 @@
+//! `lab tune` as a user runs it: the recommendation, the candidates, the summary, the
+//! refusals, and the verify replay on the embedded broker. Small searches: these check
+//! what tune writes and decides, not how fast it is (scripts/bench measures that).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn lab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn repo(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+        .display()
+        .to_string()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lab-tune-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `(p95 lag, replica-seconds)` of a summary row (`| baseline | 160 | 29.8 | 1494 | 19.4 |`).
+fn figures(summary: &str, row: &str) -> (f64, f64) {
+    let line = summary
+        .lines()
+        .find(|l| l.starts_with(&format!("| {row} |")))
+        .unwrap_or_else(|| panic!("no {row} row in {summary}"));
+    let cells: Vec<f64> = line
+        .trim_matches('|')
+        .split('|')
+        .skip(1)
+        .map(|c| c.trim().parse().unwrap())
+        .collect();
+    (cells[0], cells[2])
+}
+
+#[test]
+fn tune_recommends_a_scaled_object_that_is_better_and_passes_the_checks() {
+    let dir = temp_dir("published");
+    let out = lab(&[
+        "tune",
+        "--candidates",
+        "40",
+        "--seeds",
+        "3",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    let (base_lag, base_seconds) = figures(&summary, "baseline");
+    let (lag, seconds) = figures(&summary, "recommended");
+    assert!(lag <= base_lag, "within the default bound: {summary}");
+    assert!(seconds <= base_seconds, "{summary}");
+    // KEDA accepts it and it draws no advice: check-manifests would pass it clean.
+    let yaml = std::fs::read_to_string(dir.join("scaled-object.yaml")).unwrap();
+    assert!(yaml.starts_with("# Recommended by `lab tune`: "));
+    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&yaml).unwrap();
+    let checked = lab::keda::check(&value);
+    assert_eq!(checked.errors().count(), 0, "{:?}", checked.problems);
+    assert_eq!(lab::advice::advise(&checked, Some(10)), []);
+    let csv = std::fs::read_to_string(dir.join("candidates.csv")).unwrap();
+    assert!(
+        csv.lines().count() > 40,
+        "40 drawn plus the best's neighbours"
+    );
+    assert!(csv.lines().nth(1).unwrap().starts_with("1,true,"), "{csv}");
+    let svg = std::fs::read_to_string(dir.join("chart.svg")).unwrap();
+    assert_eq!(svg.matches("<polyline").count(), 4);
+    // The what-if after tune: simulate with the recommendation.
+    let whatif = dir.join("whatif");
+    let out = lab(&[
+        "simulate",
+        "--scaled-object",
+        dir.join("scaled-object.yaml").to_str().unwrap(),
+        "--out",
+        whatif.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// An objective nothing meets: the nearest candidates and the bound each misses, and a
+/// failing exit.
+#[test]
+fn an_objective_nothing_meets_names_the_bounds_missed() {
+    let dir = temp_dir("impossible");
+    let out = lab(&[
+        "tune",
+        "--candidates",
+        "10",
+        "--seeds",
+        "2",
+        "--max-p95-lag",
+        "0",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no candidate meets the objective"),
+        "{}",
+        text(&out.stderr)
+    );
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("**No candidate meets the objective.**"),
+        "{summary}"
+    );
+    assert!(summary.contains("(misses p95 lag "), "{summary}");
+    assert!(!dir.join("scaled-object.yaml").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A ScaledObject the emulator refuses is refused as `lab plan` refuses it.
+#[test]
+fn a_scaled_object_the_emulator_refuses_is_refused_as_plan_does() {
+    let dir = temp_dir("refused");
+    let so = dir.join("so.yaml");
+    let modifiers = std::fs::read_to_string(repo("k8s/keda/scaled-object.yaml"))
+        .unwrap()
+        .replace(
+            "  advanced:\n",
+            "  advanced:\n    scalingModifiers: {formula: 'kafka * 2', target: '5'}\n",
+        );
+    std::fs::write(&so, modifiers).unwrap();
+    let out = lab(&[
+        "tune",
+        "--scaled-object",
+        so.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("spec.advanced.scalingModifiers: not emulated"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// --verify replays the recommendation with the real producer and consumers on the
+/// embedded broker and says whether the bound held there, with the accounting.
+#[test]
+fn verify_replays_the_recommendation_on_the_embedded_broker() {
+    let dir = temp_dir("verify");
+    let scenario = dir.join("short.yaml");
+    std::fs::write(
+        &scenario,
+        "name: short\npartitions: 4\nconsumer: {processing_ms: 100, commit_interval_ms: 500}\nphases:\n  \
+         - {name: busy, seconds: 90, producer_period_ms: 100}\n  - {name: idle, seconds: 60}\n",
+    )
+    .unwrap();
+    let out = lab(&[
+        "tune",
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--candidates",
+        "20",
+        "--seeds",
+        "2",
+        "--verify",
+        "--speed",
+        "3",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("## Verified by replay"), "{summary}");
+    assert!(
+        summary.contains("**met**") || summary.contains("**missed**"),
+        "{summary}"
+    );
+    assert!(summary.contains(" 0 events lost"), "{summary}");
+    let accounting = std::fs::read_to_string(dir.join("verify/accounting.csv")).unwrap();
+    let total: Vec<&str> = accounting.lines().last().unwrap().split(',').collect();
+    assert_eq!(total[4], "0", "{accounting}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
