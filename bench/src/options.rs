@@ -42,8 +42,8 @@ pub struct Options {
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub tune_seeds: u64,
     /// Random candidates of the `lab tune` figure (its local search adds a few).
-    #[arg(long, default_value_t = 500)]
-    pub tune_candidates: usize,
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub tune_candidates: u64,
     /// Reference clients to compare with (comma-separated).
     #[arg(
         long,
@@ -138,13 +138,14 @@ mod tests {
                 Reference::ConfluentKafkaJson
             ]
         );
-        assert_eq!(o.only.len(), 7);
+        assert_eq!(o.only, Figure::value_variants());
     }
 
     #[test]
     fn bad_values_are_refused_with_the_option_named() {
         for args in [
             &["bench", "--events", "0"][..],
+            &["bench", "--tune-candidates", "0"],
             &["bench", "--only", "drain,speed"],
             &["bench", "--reference", "kafkacat"],
             &["bench", "--consumer-env", "NOEQUALS"],

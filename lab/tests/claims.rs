@@ -389,3 +389,83 @@ fn the_outage_replay_is_quoted_as_its_summary_has_it() {
         "{summary}"
     );
 }
+
+/// docs/results/tune-published/summary.md's two rows are what the baseline and the
+/// recommendation it wrote give over its 20 seeds, and README quotes them.
+#[test]
+fn the_tune_figures_are_what_the_two_scaled_objects_give() {
+    let summary = read("docs/results/tune-published/summary.md");
+    let row = |name: &str| -> Vec<String> {
+        let line = summary
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no {name} row"));
+        line.trim_matches('|')
+            .split('|')
+            .skip(1)
+            .map(|c| c.trim().to_owned())
+            .collect()
+    };
+    let scenario = Scenario::published().unwrap();
+    let figures = |spec: &lab::emulator::ScalingSpec| {
+        let timelines: Vec<_> = (1..=20)
+            .map(|seed| lab::simulate::run(&scenario, spec, seed).unwrap())
+            .collect();
+        let f = lab::tune::Figures::of(&timelines);
+        vec![
+            format!("{:.0}", f.p95_lag),
+            format!("{:.1}", f.p95_delay_s),
+            format!("{:.0}", f.replica_seconds),
+            format!("{:.1}", f.scale_changes),
+        ]
+    };
+    let baseline = scenario.load_scaled_object().unwrap().spec;
+    assert_eq!(row("baseline"), figures(&baseline));
+    let recommended = lab::keda::load(&repo("docs/results/tune-published/scaled-object.yaml"))
+        .unwrap()
+        .spec;
+    assert_eq!(row("recommended"), figures(&recommended));
+    let (b, r) = (row("baseline"), row("recommended"));
+    let readme = read("README.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for quoted in [
+        format!("p95 lag {} -> {} events", b[0], r[0]),
+        format!("{} -> {} replica-seconds", b[2], r[2]),
+        format!("{} -> {} scale changes", b[3], r[3]),
+        format!("p95 delay {} s -> {} s", b[1], r[1]),
+        verified(&summary),
+    ] {
+        assert!(readme.contains(&quoted), "README does not say {quoted:?}");
+    }
+}
+
+/// `it kept p95 lag at 20 in 525 replica-seconds, 0 events lost`, from the summary's
+/// verify paragraph.
+fn verified(summary: &str) -> String {
+    let paragraph = summary
+        .split("## Verified by replay")
+        .nth(1)
+        .expect("the tune summary was verified by replay");
+    let after = |marker: &str| -> String {
+        paragraph
+            .split(marker)
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap()
+            .trim_end_matches(';')
+            .to_owned()
+    };
+    let lost = paragraph
+        .split(" events lost")
+        .next()
+        .and_then(|s| s.split_whitespace().last())
+        .unwrap()
+        .to_owned();
+    format!(
+        "it kept p95 lag at {} in {} replica-seconds, {lost} events lost",
+        after("p95 lag "),
+        after("**; ").replace("replica-seconds", "")
+    )
+}

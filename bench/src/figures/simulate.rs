@@ -83,7 +83,7 @@ pub struct Tuned {
 }
 
 /// Runs the release `lab tune --scenario published` once.
-pub fn tune_once(seeds: u64, candidates: usize, out: &Path) -> anyhow::Result<Tuned> {
+pub fn tune_once(seeds: u64, candidates: u64, out: &Path) -> anyhow::Result<Tuned> {
     let lab = harness::app::binary_dir().join("lab");
     let started = Instant::now();
     let output = Command::new(&lab)

@@ -106,20 +106,16 @@ impl KafkaScaler {
 
     /// One scaler call over the topic's partitions.
     pub fn read(&mut self, partitions: &[Offsets]) -> Reading {
-        let counted: Vec<Offsets> = partitions
-            .iter()
-            .copied()
-            .filter(|o| {
-                self.trigger
-                    .partition_limitation
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(&o.partition))
-            })
-            .collect();
         let mut total = 0i64;
         let mut total_with_persistent = 0i64;
         let mut with_lag = 0usize;
-        for offsets in &counted {
+        let mut counted = 0usize;
+        for offsets in partitions {
+            let limited = self.trigger.partition_limitation.as_ref();
+            if limited.is_some_and(|ids| !ids.contains(&offsets.partition)) {
+                continue;
+            }
+            counted += 1;
             let (lag, lag_with_persistent) = self.partition_lag(*offsets);
             total += lag;
             total_with_persistent += lag_with_persistent;
@@ -129,7 +125,7 @@ impl KafkaScaler {
         }
         let t = &self.trigger;
         let threshold = t.lag_threshold;
-        let partition_count = counted.len() as i64;
+        let partition_count = counted as i64;
         let mut cap = None;
         if !t.allow_idle_consumers
             || t.limit_to_partitions_with_lag
@@ -152,7 +148,7 @@ impl KafkaScaler {
             metric: total.max(0),
             active: total_with_persistent > t.activation_lag_threshold,
             total_lag: total_with_persistent,
-            partitions: counted.len(),
+            partitions: counted,
             partitions_with_lag: with_lag,
             cap,
         }

@@ -44,6 +44,23 @@ pub fn partition_for(key: &str, partitions: u32) -> u32 {
     crc32fast::hash(key.as_bytes()) % partitions
 }
 
+/// [`partition_for`] the decimal key of `seq`, written on the stack (the model sends one
+/// event per step at most periods; a String per event was a tenth of its time).
+fn partition_for_seq(seq: u64, partitions: u32) -> u32 {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = seq;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    crc32fast::hash(&digits[at..]) % partitions
+}
+
 #[derive(Debug)]
 struct Replica {
     id: u32,
@@ -308,6 +325,7 @@ impl Model {
             // Nothing joins, is consumed or committed while the broker is away.
             return next;
         }
+        let mut idle_members = false;
         for r in &self.replicas {
             if !r.member {
                 at(r.joins_at);
@@ -317,14 +335,23 @@ impl Model {
             match r.busy {
                 // Finishes in the step where what is left fits in it.
                 Some((_, left)) => at(now + left.saturating_sub(1) / STEP * STEP),
-                None => {
-                    for p in self
-                        .partitions
+                None => idle_members = true,
+            }
+        }
+        if idle_members {
+            // An idle member takes the next event of its partitions once they are free.
+            for p in self
+                .partitions
+                .iter()
+                .filter(|p| !p.stuck && p.position < p.end)
+            {
+                let idle_owner = p.owner.is_some_and(|o| {
+                    self.replicas
                         .iter()
-                        .filter(|p| p.owner == Some(r.id) && !p.stuck && p.position < p.end)
-                    {
-                        at(p.available_at);
-                    }
+                        .any(|r| r.id == o && r.member && r.busy.is_none())
+                });
+                if idle_owner {
+                    at(p.available_at);
                 }
             }
         }
@@ -380,25 +407,22 @@ impl Model {
         let Some(producer) = &mut self.producer else {
             return;
         };
-        let mut sent = Vec::new();
         while producer.next_send <= clock {
             for _ in 0..=std::mem::take(&mut producer.burst) {
                 let seq = producer.seq;
                 let p = producer
                     .shape
                     .partition(seq)
-                    .map_or_else(|| partition_for(&seq.to_string(), partitions), |p| p as u32);
-                sent.push(p as usize);
+                    .map_or_else(|| partition_for_seq(seq, partitions), |p| p as u32)
+                    as usize;
                 producer.seq += 1;
+                if self.faults.down {
+                    self.faults.held.push((clock, p));
+                } else {
+                    self.partitions[p].append(clock);
+                }
             }
             producer.next_send += producer.period;
-        }
-        for p in sent {
-            if self.faults.down {
-                self.faults.held.push((clock, p));
-            } else {
-                self.partitions[p].append(clock);
-            }
         }
     }
 
@@ -636,7 +660,7 @@ impl Model {
                     }
                 }
                 let n = self.partitions.len();
-                let next = (0..n).map(|k| (r.cursor + k) % n).find(|&p| {
+                let next = (r.cursor..n).chain(0..r.cursor).find(|&p| {
                     let part = &self.partitions[p];
                     part.owner == Some(r.id)
                         && !part.stuck
@@ -681,6 +705,16 @@ mod tests {
             counts.iter().all(|&c| (70..=130).contains(&c)),
             "{counts:?}"
         );
+    }
+
+    #[test]
+    fn the_stack_key_is_the_decimal_key() {
+        for seq in [0, 7, 10, 99, 12345, u64::MAX] {
+            assert_eq!(
+                partition_for_seq(seq, 10),
+                partition_for(&seq.to_string(), 10)
+            );
+        }
     }
 
     #[test]

@@ -204,7 +204,8 @@ impl Search<'_> {
     ) -> anyhow::Result<(Vec<Candidate>, usize)> {
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
-        let results: Mutex<Vec<anyhow::Result<Option<Candidate>>>> = Mutex::new(Vec::new());
+        let results: Mutex<Vec<(usize, anyhow::Result<Option<Candidate>>)>> =
+            Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             for _ in 0..self.threads.max(1) {
                 scope.spawn(|| loop {
@@ -214,14 +215,17 @@ impl Search<'_> {
                     results
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .push(result);
+                        .push((i, result));
                     progress(done.fetch_add(1, Ordering::Relaxed) + 1, knobs.len());
                 });
             }
         });
         let mut out = Vec::new();
         let mut rejected = 0;
-        for r in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+        // In the order drawn, whichever thread finished first: ties rank the same every run.
+        results.sort_by_key(|(i, _)| *i);
+        for (_, r) in results {
             match r? {
                 Some(c) => out.push(c),
                 None => rejected += 1,
@@ -251,7 +255,8 @@ impl Search<'_> {
 }
 
 /// Within the objective first, then fewer replica-seconds, fewer scale changes, lower
-/// p95 lag; outside it, the nearest misses first.
+/// p95 lag; outside it, the nearest misses first. A stable sort: equal candidates keep
+/// the order they were drawn in.
 fn rank(candidates: &mut [Candidate]) {
     candidates.sort_by(|a, b| {
         let key = |c: &Candidate| {
