@@ -35,4 +35,5 @@ pub mod scenario;
 pub mod simulate;
 pub mod telemetry;
 pub mod timeline;
+pub mod trace;
 pub mod tune;

@@ -1,10 +1,7 @@
-//! `lab plan`: replays a recorded lag trace through the emulator.
+//! `lab plan`: replays a recorded lag trace ([`crate::trace`]) through the emulator.
 //!
-//! Trace: JSON lines `{"t": seconds, "partitions": [{"partition": id, "end": N,
-//! "committed": N|null}, ...]}` (`partition` defaults to the entry's index; `lab lag
-//! --record` writes this format, with an informational `total_lag`), sampled whenever
-//! something changes; each evaluation uses the latest sample at or before it (none yet:
-//! no partitions, so no lag). A sample can instead be an error a scaler would have got
+//! The trace is sampled whenever something changes; each evaluation uses the latest
+//! sample at or before it (none yet: no partitions, so no lag). A sample can instead be an error a scaler would have got
 //! from then on, `{"t": 60, "error": "broker unreachable"}` (or `coordinator moving`,
 //! `topic not found`): KEDA's failure handling takes over ([`crate::emulator::failure`])
 //! until a sample with partitions. The ScaledObject is created at t = 0 (no lastActiveTime):
@@ -12,86 +9,15 @@
 //! first on ties, up to the last sample's t (or `--until`). Output: one JSON line per
 //! evaluation.
 
-use anyhow::Context as _;
 use std::io::Write;
-use std::path::Path;
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::emulator::{Autoscaler, Offsets, ScalerError, ScalingSpec, Start};
+use crate::emulator::{Autoscaler, ScalerError, ScalingSpec, Start};
 use crate::run::Observation;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TraceSample {
-    pub t: f64,
-    /// Every partition's offsets (absent from an error sample).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partitions: Option<Vec<TracePartition>>,
-    /// Lag summed as KEDA computes it, when the recorder knew it (informational: plan
-    /// computes its own).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_lag: Option<i64>,
-    /// The error a scaler gets from `t` on, instead of offsets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TracePartition {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partition: Option<i32>,
-    pub end: i64,
-    pub committed: Option<i64>,
-}
+use crate::trace::TraceSample;
 
 impl TraceSample {
-    /// The offsets this sample records (partition ids defaulting to positions).
-    pub fn offsets(&self) -> Vec<Offsets> {
-        self.partitions
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Offsets {
-                partition: p.partition.unwrap_or(i as i32),
-                end: p.end,
-                committed: p.committed,
-            })
-            .collect()
-    }
-
-    /// A sample of `offsets` at `t` seconds.
-    pub fn of(t: f64, offsets: &[Offsets], total_lag: Option<i64>) -> Self {
-        Self {
-            t,
-            partitions: Some(
-                offsets
-                    .iter()
-                    .map(|o| TracePartition {
-                        partition: Some(o.partition),
-                        end: o.end,
-                        committed: o.committed,
-                    })
-                    .collect(),
-            ),
-            total_lag,
-            error: None,
-        }
-    }
-
-    /// A sample of a scaler error at `t` seconds.
-    pub fn failed(t: f64, error: ScalerError) -> Self {
-        Self {
-            t,
-            partitions: None,
-            total_lag: None,
-            error: Some(error.as_str().to_owned()),
-        }
-    }
-
     /// What a scaler finds at this sample (its error was checked when the trace was read).
     pub fn observation(&self) -> Observation {
         match self.error.as_deref().map(ScalerError::parse) {
@@ -99,66 +25,6 @@ impl TraceSample {
             _ => Observation::Offsets(self.offsets()),
         }
     }
-}
-
-/// Reads and checks a trace file.
-pub fn read_trace(path: &Path) -> anyhow::Result<Vec<TraceSample>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    parse_trace(&text).with_context(|| format!("{}", path.display()))
-}
-
-pub fn parse_trace(text: &str) -> anyhow::Result<Vec<TraceSample>> {
-    let mut samples: Vec<TraceSample> = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let n = i + 1;
-        let sample: TraceSample =
-            serde_json::from_str(line).with_context(|| format!("line {n}"))?;
-        anyhow::ensure!(
-            sample.t.is_finite() && sample.t >= 0.0,
-            "line {n}: t must be a number >= 0"
-        );
-        if let Some(previous) = samples.last() {
-            anyhow::ensure!(
-                sample.t >= previous.t,
-                "line {n}: t={} goes back in time (previous {})",
-                sample.t,
-                previous.t
-            );
-        }
-        match &sample.error {
-            Some(error) => {
-                anyhow::ensure!(
-                    sample.partitions.is_none() && sample.total_lag.is_none(),
-                    "line {n}: an error sample carries no partitions or total_lag (the scaler read nothing)"
-                );
-                ScalerError::parse(error).map_err(|e| anyhow::anyhow!("line {n}: error: {e}"))?;
-            }
-            None => anyhow::ensure!(
-                sample.partitions.is_some(),
-                "line {n}: missing field `partitions` (or `error`, for a sample where the scaler failed)"
-            ),
-        }
-        let mut ids = std::collections::HashSet::new();
-        for (p, partition) in sample.offsets().iter().enumerate() {
-            anyhow::ensure!(
-                partition.end >= 0,
-                "line {n}: partitions[{p}].end is negative"
-            );
-            anyhow::ensure!(
-                partition.partition >= 0 && ids.insert(partition.partition),
-                "line {n}: partitions[{p}]: partition id {} is negative or repeated",
-                partition.partition
-            );
-        }
-        samples.push(sample);
-    }
-    anyhow::ensure!(!samples.is_empty(), "the trace has no samples");
-    Ok(samples)
 }
 
 /// Writes one JSON line per evaluation to `out`.
@@ -210,6 +76,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::parse_trace;
 
     fn published() -> ScalingSpec {
         crate::keda::load_text(crate::keda::REPOSITORY_SCALED_OBJECT, "repo")

@@ -12,6 +12,7 @@ use crate::emulator::{
 };
 use crate::scenario::Scenario;
 use crate::timeline::{Sample, Timeline};
+use crate::trace::TraceSample;
 
 /// Scenario time between two samples, ms.
 pub const SAMPLE_MS: Millis = 1000;
@@ -125,6 +126,7 @@ pub(crate) async fn drive<W: World>(
         if now >= next_sample {
             let sample = sampler.sample(now, phase, &observation, hpa_desired, &autoscaler, world);
             watch.sample(&sample, &scenario.phases[phase].name, scenario.phases.len());
+            timeline.trace.push(trace_sample(&sample, &observation));
             timeline.samples.push(sample);
             next_sample = (now / SAMPLE_MS + 1) * SAMPLE_MS;
         }
@@ -145,6 +147,16 @@ pub(crate) async fn drive<W: World>(
     timeline.expired = world.expired();
     timeline.event_delays = world.event_delays();
     Ok(timeline)
+}
+
+/// The trace line of `sample`: what the scaler read, with the consumers running.
+fn trace_sample(sample: &Sample, observation: &Observation) -> TraceSample {
+    let mut line = match observation {
+        Observation::Offsets(offsets) => TraceSample::of(sample.t, offsets, Some(sample.total_lag)),
+        Observation::Error(e) => TraceSample::failed(sample.t, *e),
+    };
+    line.replicas = Some(sample.running);
+    line
 }
 
 /// Makes the timeline's samples: what the lag looks like now, as a fresh scaler reads it.

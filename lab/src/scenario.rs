@@ -219,7 +219,7 @@ impl Scenario {
         Ok(scenario)
     }
 
-    fn validate(&self) -> anyhow::Result<()> {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
             (1..=1000).contains(&self.partitions),
             "partitions: {} is not 1..=1000",

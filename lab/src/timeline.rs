@@ -77,6 +77,9 @@ pub struct Timeline {
     /// `lab simulate` only: each event's time from sent to first processed, ms (not
     /// written to the CSV files).
     pub event_delays: Vec<crate::emulator::Millis>,
+    /// What a scaler read at each sample, with the replicas running: the trace `lab lag
+    /// --record` would have written (`trace.jsonl`; empty for a recorded timeline).
+    pub trace: Vec<crate::trace::TraceSample>,
 }
 
 /// A row of `timeline.csv` as a recorder on a cluster writes it: a measurement it could
@@ -201,6 +204,7 @@ impl Timeline {
             unread_cells: 0,
             expired: 0,
             event_delays: Vec::new(),
+            trace: Vec::new(),
         }
     }
 
@@ -250,6 +254,16 @@ impl Timeline {
     /// Samples of one phase.
     pub fn phase_samples(&self, phase: usize) -> impl Iterator<Item = &Sample> {
         self.samples.iter().filter(move |s| s.phase == phase)
+    }
+
+    /// `trace.jsonl`: the trace format of `lab lag --record`, one line per sample.
+    pub fn write_trace(&self, path: &Path) -> anyhow::Result<()> {
+        let mut text = String::new();
+        for sample in &self.trace {
+            text.push_str(&serde_json::to_string(sample)?);
+            text.push('\n');
+        }
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
     }
 
     /// `timeline.csv`: one row per sample (times to the millisecond, so that `lab report`

@@ -264,6 +264,50 @@ fn an_interrupted_run_still_writes_its_timeline_and_reports() {
     );
 }
 
+/// Without cargo, the reports come from the `lab` image, run as the calling user so the
+/// files it writes into the bind mount are the user's (not uid 1000's).
+#[test]
+fn without_cargo_the_lab_image_writes_the_reports_as_the_calling_user() {
+    let tools = StandIns::new("image-reports");
+    let out = tools.state.join("out");
+    let without_cargo: Vec<String> = std::env::var("PATH")
+        .unwrap()
+        .split(':')
+        .filter(|dir| !Path::new(dir).join("cargo").exists())
+        .map(str::to_owned)
+        .collect();
+    let path = format!(
+        "{}:{}",
+        repo().join("lab/tests/stand-ins").display(),
+        without_cargo.join(":")
+    );
+    let result = tools
+        .command(script("kind-experiment"))
+        .args(["--phase-seconds", "2", "--out"])
+        .arg(&out)
+        .env("PATH", path)
+        .env_remove("LAB_BIN")
+        .env("STANDIN_LAB", env!("CARGO_BIN_EXE_lab"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&result);
+    assert!(result.status.success(), "{stdout}\n{stderr}");
+    let id = |flag: &str| {
+        let out = Command::new("id").arg(flag).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let user = format!("--user {}:{}", id("-u"), id("-g"));
+    let calls = tools.calls();
+    assert!(
+        calls.iter().any(|c| c.starts_with("docker run --rm ")
+            && c.contains(&user)
+            && c.contains("/keda-kafka-lab:")
+            && c.contains(" report /out/timeline.csv")),
+        "{user} in {calls:#?}"
+    );
+    assert_reports(&out);
+}
+
 #[test]
 fn a_failing_step_ends_the_run_with_its_status_and_the_reports_so_far() {
     let tools = StandIns::new("failing");

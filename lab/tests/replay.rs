@@ -98,6 +98,13 @@ seconds = 180
         summary.contains("## busy") && summary.contains("## idle"),
         "{summary}"
     );
+    // The broker's offsets as `lab lag --record` reads them, with the consumers running:
+    // a recording `lab tune --trace` can fit.
+    let trace = lab::trace::read_trace(&dir.join("trace.jsonl")).unwrap();
+    assert!(
+        trace.iter().any(|s| s.replicas >= Some(3)) && trace.iter().all(|s| s.replicas.is_some()),
+        "{trace:?}"
+    );
     // Nothing is lost while KEDA scales: every event below the group's final committed
     // offset was processed (the ledgers of the producer and every replica).
     let accounting = std::fs::read_to_string(dir.join("accounting.csv")).unwrap();

@@ -191,3 +191,75 @@ fn verify_replays_the_recommendation_on_the_embedded_broker() {
     assert_eq!(total[4], "0", "{accounting}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `--trace`: the recording `lab simulate` wrote (the format scripts/kind-experiment
+/// records on a cluster) fits back to its phases, and tune searches on the fitted workload.
+#[test]
+fn a_recording_is_fitted_and_tuned_on() {
+    let dir = temp_dir("trace");
+    let recorded = dir.join("recorded");
+    let out = lab(&[
+        "simulate",
+        "--seed",
+        "3",
+        "--out",
+        recorded.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let trace = recorded.join("trace.jsonl");
+    let tuned = dir.join("tuned");
+    let out = lab(&[
+        "tune",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--candidates",
+        "10",
+        "--seeds",
+        "2",
+        "--out",
+        tuned.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = std::fs::read_to_string(tuned.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("## The workload, fitted from"),
+        "{summary}"
+    );
+    // The published phases: 1000 ms, no producer, 100 ms, 10 s (within a tenth).
+    let periods: Vec<String> = summary
+        .lines()
+        .filter(|l| l.starts_with("| ") && (l.ends_with(" ms |") || l.ends_with("| none |")))
+        .map(|l| l.rsplit('|').nth(1).unwrap().trim().to_owned())
+        .collect();
+    let ms = |cell: &str| cell.trim_end_matches(" ms").parse::<f64>().ok();
+    assert_eq!(periods.len(), 4, "{summary}");
+    for (got, want) in periods
+        .iter()
+        .zip([Some(1000.0), None, Some(100.0), Some(10_000.0)])
+    {
+        match (ms(got), want) {
+            (Some(g), Some(w)) => assert!((g - w).abs() <= w / 10.0, "{got} for {w}: {summary}"),
+            (None, None) => assert_eq!(got, "none"),
+            _ => panic!("{got} for {want:?}: {summary}"),
+        }
+    }
+    assert!(
+        summary.contains("ran the recorded replica count at"),
+        "{summary}"
+    );
+    assert!(tuned.join("scaled-object.yaml").exists());
+
+    // Too short to fit: the error says how much is needed.
+    let short = dir.join("short.jsonl");
+    let whole = std::fs::read_to_string(&trace).unwrap();
+    let first_30: Vec<&str> = whole.lines().take(30).collect();
+    std::fs::write(&short, first_30.join("\n")).unwrap();
+    let out = lab(&["tune", "--trace", short.to_str().unwrap(), "--seeds", "1"]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("short.jsonl: cannot fit a workload")
+            && err.contains("a fit needs at least 120 s and 20 events"),
+        "{err}"
+    );
+}

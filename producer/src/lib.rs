@@ -201,7 +201,7 @@ async fn watch_broker(sender: Arc<Sender>, readiness: Arc<Readiness>, shutdown: 
         }
         let probe = sender.clone();
         let topic = sender.topic().to_owned();
-        let check = tokio::task::spawn_blocking(move || {
+        let probing = tokio::task::spawn_blocking(move || {
             let metadata = probe
                 .producer()
                 .client()
@@ -215,9 +215,14 @@ async fn watch_broker(sender: Arc<Sender>, readiness: Arc<Readiness>, shutdown: 
                 }
                 _ => Err(format!("topic {topic} does not exist")),
             }
-        })
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
+        });
+        // Shutdown does not wait for a probe: against a broker that refuses the client,
+        // librdkafka's metadata request can outlast its timeout by seconds, and the drain
+        // (with its own bound) must start at once.
+        let check = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            joined = probing => joined.unwrap_or_else(|e| Err(e.to_string())),
+        };
         match check {
             Ok(_) if sender.last_delivery_failed() => {
                 // `Sender` already explained; stay not ready until a delivery succeeds.

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
 use super::with_warnings;
-use crate::plan::TraceSample;
+use crate::trace::TraceSample;
 
 /// Show a group's lag per partition and what KEDA would decide from it.
 ///

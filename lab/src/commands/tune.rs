@@ -28,9 +28,15 @@ pub struct TuneArgs {
     /// published, original, or a scenario file (.toml, .yaml).
     #[arg(long, default_value = "published")]
     pub scenario: String,
-    /// The ScaledObject to improve on (default: the scenario's).
+    /// The ScaledObject to improve on (default: the scenario's); with --trace, the one
+    /// the recording ran with.
     #[arg(long)]
     pub scaled_object: Option<PathBuf>,
+    /// A recording to fit the workload to (JSON lines with the replicas running: the
+    /// trace.jsonl of scripts/kind-experiment, lab simulate or lab replay); the scenario
+    /// gives what a trace cannot show (commit interval, pod start, rebalances).
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
     /// Seeds each candidate is simulated over.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub seeds: u64,
@@ -59,9 +65,21 @@ pub struct TuneArgs {
 }
 
 pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
-    let scenario = load_scenario(&args.scenario, args.scaled_object.clone())?;
+    let mut scenario = load_scenario(&args.scenario, args.scaled_object.clone())?;
     // Refused as `lab plan` refuses it.
     let baseline_spec = scenario_spec(&scenario)?;
+    let fitted = match &args.trace {
+        Some(path) => {
+            let trace = crate::trace::read_trace(path)?;
+            let fit = crate::tune::fit::fit(&scenario, &baseline_spec, &trace, args.seeds.min(5))
+                .with_context(|| format!("{}: cannot fit a workload", path.display()))?;
+            let text = crate::tune::fit::markdown(&fit, &path.display().to_string());
+            eprint!("{text}");
+            scenario = fit.scenario;
+            Some(text)
+        }
+        None => None,
+    };
     let baseline = baseline_manifest(&scenario)?;
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -87,6 +105,9 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
         _ => None,
     };
     let mut summary = report::summary(&outcome, &scenario.name, args.seeds, verdict.as_deref());
+    if let Some(text) = &fitted {
+        summary.push_str(text);
+    }
     summary.push_str(&format!(
         "Searched in {:.1} s on {threads} thread(s).\n",
         took.as_secs_f64()

@@ -25,6 +25,9 @@ pub fn write_all(
     if !timeline.decisions.is_empty() {
         timeline.write_decisions_csv(&dir.join("decisions.csv"))?;
     }
+    if !timeline.trace.is_empty() {
+        timeline.write_trace(&dir.join("trace.jsonl"))?;
+    }
     if let Some(a) = accounting {
         a.write_csv(&dir.join("accounting.csv"))?;
     }

@@ -5,6 +5,7 @@
 //! candidates that KEDA accepts and that draw no advice ([`crate::advice`]) are ranked:
 //! the recommendation passes `check-manifests` clean.
 
+pub mod fit;
 pub mod knobs;
 pub mod report;
 
