@@ -124,37 +124,24 @@ pub fn fit(
     let (hot_share, silent) = spread(first, last);
     let mut scenario = scenario(base, first, &phases, hot_share, &silent)?;
     let recorded = recorded(trace);
-    let throughput = throughput(&points);
-    let agreement = match throughput {
-        Throughput::Measured { per_replica, .. } => {
+    let (throughput, agreement) = match throughput(&points) {
+        Throughput::Measured {
+            per_replica,
+            windows,
+        } => {
             scenario.consumer.processing_ms = (1000.0 / per_replica).round().max(1.0) as u64;
-            agreement(&scenario, spec, &recorded, seeds)?
+            let agreement = agreement(&scenario, spec, &recorded, seeds)?;
+            (
+                Throughput::Measured {
+                    per_replica,
+                    windows,
+                },
+                agreement,
+            )
         }
         Throughput::Replayed { at_least, .. } => {
-            let bound = at_least.map_or(u64::MAX, |r| (1000.0 / r).round() as u64);
-            let mut best: Option<(u64, Agreement)> = None;
-            for &ms in PROCESSING_GRID.iter().filter(|ms| **ms <= bound) {
-                scenario.consumer.processing_ms = ms;
-                let a = agreement(&scenario, spec, &recorded, seeds)?;
-                // On a tie the slower consumer: settings tuned for it have headroom.
-                if best.is_none_or(|(_, b)| !b.better_than(&a)) {
-                    best = Some((ms, a));
-                }
-            }
-            let (ms, a) = best.context("no processing time on the grid is within the bound")?;
-            scenario.consumer.processing_ms = ms;
-            a
+            replayed(&mut scenario, spec, &recorded, seeds, at_least)?
         }
-    };
-    let throughput = match throughput {
-        Throughput::Replayed { at_least, .. } => Throughput::Replayed {
-            at_least,
-            tried: PROCESSING_GRID
-                .iter()
-                .filter(|ms| at_least.is_none_or(|r| (**ms as f64) <= (1000.0 / r).round()))
-                .count(),
-        },
-        measured => measured,
     };
     Ok(Fit {
         scenario,
@@ -167,6 +154,39 @@ pub fn fit(
         throughput,
         agreement,
     })
+}
+
+/// The processing time, of the grid and no slower than `at_least` allows, whose
+/// simulation runs the `recorded` replica counts most often; set on `scenario`.
+fn replayed(
+    scenario: &mut Scenario,
+    spec: &ScalingSpec,
+    recorded: &[(f64, u32)],
+    seeds: u64,
+    at_least: Option<f64>,
+) -> anyhow::Result<(Throughput, Agreement)> {
+    // The bound itself when the grid has nothing that fast.
+    let bound = at_least.map_or(u64::MAX, |r| ((1000.0 / r).round() as u64).max(1));
+    let mut grid: Vec<u64> = PROCESSING_GRID
+        .into_iter()
+        .filter(|ms| *ms <= bound)
+        .collect();
+    if grid.is_empty() {
+        grid.push(bound);
+    }
+    let mut best: Option<(u64, Agreement)> = None;
+    for &ms in &grid {
+        scenario.consumer.processing_ms = ms;
+        let a = agreement(scenario, spec, recorded, seeds)?;
+        // On a tie the slower consumer: settings tuned for it have headroom.
+        if best.is_none_or(|(_, b)| !b.better_than(&a)) {
+            best = Some((ms, a));
+        }
+    }
+    let (ms, agreement) = best.context("the grid is never empty")?;
+    scenario.consumer.processing_ms = ms;
+    let tried = grid.len();
+    Ok((Throughput::Replayed { at_least, tried }, agreement))
 }
 
 /// The recorded replica counts: (seconds from the first sample with offsets, replicas).
