@@ -1,7 +1,8 @@
 //! The `lab` binary: plan, simulate and lag outputs, and clear errors.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Command;
 use std::time::Duration;
 
 use common::embedded_broker::MockBroker;
@@ -9,31 +10,9 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-fn lab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lab"))
-        .args(args)
-        .output()
-        .expect("lab runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
-        .display()
-        .to_string()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lab-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::{
+    assert_refused_as_not_emulated, lab, repo, temp_dir, text, unemulated_scaled_object,
+};
 
 #[test]
 fn plan_prints_one_json_line_per_evaluation() {
@@ -470,13 +449,7 @@ fn plan_refuses_what_it_cannot_emulate() {
         "{}",
         text(&out.stderr)
     );
-    let modifiers = std::fs::read_to_string(repo("k8s/keda/scaled-object.yaml"))
-        .unwrap()
-        .replace(
-            "  advanced:\n",
-            "  advanced:\n    scalingModifiers: {formula: 'kafka * 2', target: '5'}\n",
-        );
-    std::fs::write(&so, modifiers).unwrap();
+    let so = unemulated_scaled_object(&dir);
     let out = lab(&[
         "plan",
         "--scaled-object",
@@ -484,12 +457,7 @@ fn plan_refuses_what_it_cannot_emulate() {
         "--trace",
         trace.to_str().unwrap(),
     ]);
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("spec.advanced.scalingModifiers: not emulated"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_refused_as_not_emulated(&out);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -1,19 +1,15 @@
 //! `lab replay` against the embedded broker: replicas follow lag up and down, and Ctrl-C
 //! still leaves reports.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lab-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::{accounting_total, temp_dir};
 
 /// (phase, total_lag, replicas) per sample of a timeline.csv.
 fn timeline(dir: &Path) -> Vec<(usize, i64, u32)> {
@@ -107,20 +103,12 @@ seconds = 180
     );
     // Nothing is lost while KEDA scales: every event below the group's final committed
     // offset was processed (the ledgers of the producer and every replica).
-    let accounting = std::fs::read_to_string(dir.join("accounting.csv")).unwrap();
-    eprintln!("{accounting}");
-    let total: Vec<&str> = accounting.lines().last().unwrap().split(',').collect();
-    assert_eq!(total[0], "total", "{accounting}");
-    let (produced, processed, lost): (u64, u64, u64) = (
-        total[1].parse().unwrap(),
-        total[2].parse().unwrap(),
-        total[4].parse().unwrap(),
-    );
-    assert!(produced > 1000, "{accounting}");
-    assert_eq!(lost, 0, "{accounting}");
+    let total = accounting_total(&dir);
+    assert!(total.produced > 1000, "{total:?}");
+    assert_eq!(total.lost, 0, "{total:?}");
     assert!(
-        processed + total[5].parse::<u64>().unwrap() == produced,
-        "every produced event is processed or still pending: {accounting}"
+        total.processed + total.pending == total.produced,
+        "every produced event is processed or still pending: {total:?}"
     );
     assert!(
         summary.contains("## Every event accounted for"),
@@ -221,19 +209,9 @@ fn a_broker_outage_takes_the_broker_away_and_loses_nothing() {
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("Scaler calls failed from"), "{summary}");
     assert!(!summary.contains("**Undelivered**"), "{summary}");
-    let accounting = std::fs::read_to_string(dir.join("accounting.csv")).unwrap();
-    eprintln!("{accounting}");
-    let total: Vec<u64> = accounting
-        .lines()
-        .last()
-        .unwrap()
-        .split(',')
-        .skip(1)
-        .map(|c| c.parse().unwrap())
-        .collect();
-    let (produced, processed, lost, pending) = (total[0], total[1], total[3], total[4]);
-    assert!(produced > 1500, "{accounting}");
-    assert_eq!(lost, 0, "{accounting}");
-    assert_eq!(processed + pending, produced, "{accounting}");
+    let total = accounting_total(&dir);
+    assert!(total.produced > 1500, "{total:?}");
+    assert_eq!(total.lost, 0, "{total:?}");
+    assert_eq!(total.processed + total.pending, total.produced, "{total:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }

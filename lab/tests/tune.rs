@@ -2,34 +2,11 @@
 //! refusals, and the verify replay on the embedded broker. Small searches: these check
 //! what tune writes and decides, not how fast it is (scripts/bench measures that).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn lab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
-        .display()
-        .to_string()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lab-tune-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::{
+    accounting_total, assert_refused_as_not_emulated, lab, temp_dir, text, unemulated_scaled_object,
+};
 
 /// `(p95 lag, replica-seconds)` of a summary row (`| baseline | 160 | 29.8 | 1494 | 19.4 |`).
 fn figures(summary: &str, row: &str) -> (f64, f64) {
@@ -128,14 +105,7 @@ fn an_objective_nothing_meets_names_the_bounds_missed() {
 #[test]
 fn a_scaled_object_the_emulator_refuses_is_refused_as_plan_does() {
     let dir = temp_dir("refused");
-    let so = dir.join("so.yaml");
-    let modifiers = std::fs::read_to_string(repo("k8s/keda/scaled-object.yaml"))
-        .unwrap()
-        .replace(
-            "  advanced:\n",
-            "  advanced:\n    scalingModifiers: {formula: 'kafka * 2', target: '5'}\n",
-        );
-    std::fs::write(&so, modifiers).unwrap();
+    let so = unemulated_scaled_object(&dir);
     let out = lab(&[
         "tune",
         "--scaled-object",
@@ -143,12 +113,7 @@ fn a_scaled_object_the_emulator_refuses_is_refused_as_plan_does() {
         "--out",
         dir.to_str().unwrap(),
     ]);
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("spec.advanced.scalingModifiers: not emulated"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_refused_as_not_emulated(&out);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -186,9 +151,7 @@ fn verify_replays_the_recommendation_on_the_embedded_broker() {
         "{summary}"
     );
     assert!(summary.contains(" 0 events lost"), "{summary}");
-    let accounting = std::fs::read_to_string(dir.join("verify/accounting.csv")).unwrap();
-    let total: Vec<&str> = accounting.lines().last().unwrap().split(',').collect();
-    assert_eq!(total[4], "0", "{accounting}");
+    assert_eq!(accounting_total(&dir.join("verify")).lost, 0);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

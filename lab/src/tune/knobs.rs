@@ -119,61 +119,24 @@ impl Knobs {
         }
         let mut out = Vec::new();
         let k = *self;
-        out.extend(
-            around(&LAG_THRESHOLDS, k.lag_threshold)
-                .into_iter()
-                .map(|v| Self {
-                    lag_threshold: v,
-                    ..k
-                }),
-        );
-        out.extend(
-            around(&ACTIVATIONS, k.activation_lag_threshold)
-                .into_iter()
-                .map(|v| Self {
-                    activation_lag_threshold: v,
-                    ..k
-                }),
-        );
-        out.extend(
-            around(&POLLINGS, k.polling_s)
-                .into_iter()
-                .map(|v| Self { polling_s: v, ..k }),
-        );
-        out.extend(
-            around(&COOLDOWNS, k.cooldown_s)
-                .into_iter()
-                .map(|v| Self { cooldown_s: v, ..k }),
-        );
-        out.extend(
-            around(&MINS, k.min)
-                .into_iter()
-                .map(|v| Self { min: v, ..k }),
-        );
-        out.extend(
-            around(&UP_WINDOWS, k.up_window_s)
-                .into_iter()
-                .map(|v| Self {
-                    up_window_s: v,
-                    ..k
-                }),
-        );
-        out.extend(
-            around(&DOWN_WINDOWS, k.down_window_s)
-                .into_iter()
-                .map(|v| Self {
-                    down_window_s: v,
-                    ..k
-                }),
-        );
-        out.extend(
-            around(&DOWN_PERCENTS, k.down_percent)
-                .into_iter()
-                .map(|v| Self {
-                    down_percent: v,
-                    ..k
-                }),
-        );
+        // Each setting's values next to its current one, the others as they are.
+        macro_rules! ring {
+            ($values:expr, $field:ident) => {
+                out.extend(
+                    around(&$values, k.$field)
+                        .into_iter()
+                        .map(|v| Self { $field: v, ..k }),
+                )
+            };
+        }
+        ring!(LAG_THRESHOLDS, lag_threshold);
+        ring!(ACTIVATIONS, activation_lag_threshold);
+        ring!(POLLINGS, polling_s);
+        ring!(COOLDOWNS, cooldown_s);
+        ring!(MINS, min);
+        ring!(UP_WINDOWS, up_window_s);
+        ring!(DOWN_WINDOWS, down_window_s);
+        ring!(DOWN_PERCENTS, down_percent);
         out.extend(
             PARTITION_OPTIONS
                 .into_iter()
