@@ -378,3 +378,25 @@ pub fn repo_root() -> PathBuf {
 fn default_python() -> PathBuf {
     repo_root().join(".tools/bench-venv/bin/python")
 }
+
+/// Prints every figure and, with `--out`, writes them as Markdown.
+pub fn publish(results: &Results, options: &Options) -> anyhow::Result<()> {
+    let figures = tables::tables(results);
+    println!("{}\n", results.machine.describe());
+    for figure in &figures {
+        println!("{}", figure.text());
+    }
+    if let Some(path) = &options.out {
+        let mut md = format!(
+            "# Benchmark figures\n\n{}\n\nCommand: `{}`\n\n",
+            results.machine.describe(),
+            std::env::args().collect::<Vec<_>>().join(" ")
+        );
+        for figure in &figures {
+            md.push_str(&figure.markdown());
+        }
+        std::fs::write(path, md).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("bench: wrote {}", path.display());
+    }
+    Ok(())
+}

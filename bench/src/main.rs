@@ -6,7 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let options = bench::Options::parse();
-    match bench::run(&options).and_then(|results| bench::report::publish(&results, &options)) {
+    match bench::run(&options).and_then(|results| bench::publish(&results, &options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("bench: {err:#}");

@@ -1,78 +1,48 @@
-//! Tables of figures, printed as aligned text and written as Markdown.
+//! Figures, printed as aligned text and written as Markdown, and the units they are
+//! written in.
 
-use anyhow::Context as _;
-use std::fmt::Write as _;
+use lab_model::markdown::Table;
 
-/// One table of figures: a title, a header row, rows, and notes saying how to read it.
-#[derive(Debug, Clone, Default)]
-pub struct Table {
+/// One figure of the benchmark: a title, its table, and notes saying how to read it.
+#[derive(Debug, Clone)]
+pub struct Figure {
     pub title: String,
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    pub table: Table,
     pub notes: Vec<String>,
 }
 
-impl Table {
-    pub fn new(title: impl Into<String>, header: &[&str]) -> Table {
-        Table {
+impl Figure {
+    pub fn new(title: impl Into<String>, header: &[&str]) -> Figure {
+        Figure {
             title: title.into(),
-            header: header.iter().map(|h| h.to_string()).collect(),
-            ..Table::default()
+            table: Table::new(header),
+            notes: Vec::new(),
         }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.table.row(cells);
     }
 
     pub fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
     }
 
-    /// Aligned columns for a terminal.
+    /// Aligned columns for a terminal, under `== title`, the notes indented below.
     pub fn text(&self) -> String {
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
-        for row in &self.rows {
-            for (i, cell) in row.iter().enumerate() {
-                if i < widths.len() {
-                    widths[i] = widths[i].max(cell.chars().count());
-                }
-            }
-        }
-        let line = |cells: &[String]| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            padded.join("  ").trim_end().to_owned()
-        };
-        let mut out = format!("== {}\n{}\n", self.title, line(&self.header));
-        for row in &self.rows {
-            out.push_str(&line(row));
-            out.push('\n');
-        }
-        for note in &self.notes {
-            let _ = writeln!(out, "   {note}");
-        }
-        out
+        let notes: String = self.notes.iter().map(|n| format!("   {n}\n")).collect();
+        format!("== {}\n{}{notes}", self.title, self.table.text())
     }
 
-    /// A Markdown section.
+    /// A Markdown section: `## title`, the table, the notes as a list.
     pub fn markdown(&self) -> String {
-        let mut out = format!("## {}\n\n| {} |\n", self.title, self.header.join(" | "));
-        let _ = writeln!(out, "|{}", "---|".repeat(self.header.len()));
-        for row in &self.rows {
-            let _ = writeln!(out, "| {} |", row.join(" | "));
-        }
-        if !self.notes.is_empty() {
-            out.push('\n');
-            for note in &self.notes {
-                let _ = writeln!(out, "- {note}");
-            }
-        }
-        out.push('\n');
-        out
+        let notes: String = self.notes.iter().map(|n| format!("- {n}\n")).collect();
+        let notes = if notes.is_empty() {
+            notes
+        } else {
+            format!("\n{notes}")
+        };
+        format!("## {}\n\n{}{notes}\n", self.title, self.table)
     }
 }
 
@@ -108,35 +78,13 @@ pub fn ratio(value: f64, target: f64) -> String {
     format!("{value:.2} ({verdict})")
 }
 
-/// Prints every table and, with `--out`, writes them as Markdown.
-pub fn publish(results: &crate::Results, options: &crate::Options) -> anyhow::Result<()> {
-    let tables = crate::tables::tables(results);
-    println!("{}\n", results.machine.describe());
-    for table in &tables {
-        println!("{}", table.text());
-    }
-    if let Some(path) = &options.out {
-        let mut md = format!(
-            "# Benchmark figures\n\n{}\n\nCommand: `{}`\n\n",
-            results.machine.describe(),
-            std::env::args().collect::<Vec<_>>().join(" ")
-        );
-        for table in &tables {
-            md.push_str(&table.markdown());
-        }
-        std::fs::write(path, md).with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("bench: wrote {}", path.display());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn text_aligns_columns_and_markdown_has_a_separator_row() {
-        let mut t = Table::new("Drain", &["client", "time"]);
+        let mut t = Figure::new("Drain", &["client", "time"]);
         t.row(vec!["kafka-consumer".into(), "1.20 s".into()]);
         t.row(vec!["kcat".into(), "980 ms".into()]);
         t.note("median of 3");

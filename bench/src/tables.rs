@@ -1,9 +1,9 @@
-//! The results as tables: one per figure, every ratio next to its target.
+//! The results as figures: one table each, every ratio next to its target.
 
 use crate::figures::burst::Burst;
 use crate::figures::drain::Drain;
 use crate::figures::footprint::Artifact;
-use crate::report::{mib, rate, ratio, seconds, Table};
+use crate::report::{mib, rate, ratio, seconds, Figure};
 use crate::stats::{median, speed_ratio};
 use crate::{BrokerResults, ClientRuns, Results, PARTITIONS};
 
@@ -12,7 +12,7 @@ use crate::{BrokerResults, ClientRuns, Results, PARTITIONS};
 pub const THROUGHPUT_TARGET: f64 = 1.0;
 pub const JITTER_P99_TARGET_MS: f64 = 5.0;
 
-pub fn tables(results: &Results) -> Vec<Table> {
+pub fn tables(results: &Results) -> Vec<Figure> {
     let mut tables = Vec::new();
     let with = |f: fn(&BrokerResults) -> bool| results.brokers.iter().any(f);
     if with(|b| !b.drain.is_empty()) {
@@ -67,7 +67,7 @@ struct Throughput<C, M> {
 
 /// Rows of one broker for a throughput figure.
 fn throughput_rows<T, C, M>(
-    table: &mut Table,
+    table: &mut Figure,
     broker: &BrokerResults,
     clients: &[ClientRuns<T>],
     figure: Throughput<C, M>,
@@ -113,7 +113,7 @@ fn throughput_rows<T, C, M>(
     }
 }
 
-fn skipped_notes(table: &mut Table, results: &Results) {
+fn skipped_notes(table: &mut Figure, results: &Results) {
     for broker in &results.brokers {
         for name in &broker.skipped {
             table.note(format!(
@@ -124,9 +124,9 @@ fn skipped_notes(table: &mut Table, results: &Results) {
     }
 }
 
-fn drain(results: &Results) -> Table {
+fn drain(results: &Results) -> Figure {
     let o = &results.options;
-    let mut table = Table::new(
+    let mut table = Figure::new(
         format!(
             "1. Consumer drain: {} events of {} bytes on {PARTITIONS} partitions, one consumer in a fresh group (median of {})",
             o.events, results.event_bytes, o.runs
@@ -158,9 +158,9 @@ fn drain(results: &Results) -> Table {
     table
 }
 
-fn burst(results: &Results) -> Table {
+fn burst(results: &Results) -> Figure {
     let o = &results.options;
-    let mut table = Table::new(
+    let mut table = Figure::new(
         format!(
             "2. Producer burst: {} events of {} bytes to {PARTITIONS} partitions, every one acknowledged (median of {})",
             o.events, results.event_bytes, o.runs
@@ -188,9 +188,9 @@ fn burst(results: &Results) -> Table {
     table
 }
 
-fn period(results: &Results) -> Table {
+fn period(results: &Results) -> Figure {
     let o = &results.options;
-    let mut table = Table::new(
+    let mut table = Figure::new(
         format!(
             "3. Period accuracy: the producer at each period for {} s",
             o.period_seconds
@@ -226,8 +226,8 @@ fn period(results: &Results) -> Table {
     table
 }
 
-fn scaling(results: &Results) -> Table {
-    let mut table = Table::new(
+fn scaling(results: &Results) -> Figure {
+    let mut table = Figure::new(
         format!("7. Scale-out: n replicas in one group drain {PARTITIONS} partitions, events that take work (one run each)"),
         &[
             "broker",
@@ -263,9 +263,9 @@ fn scaling(results: &Results) -> Table {
     table
 }
 
-fn startup(results: &Results) -> Table {
+fn startup(results: &Results) -> Figure {
     let o = &results.options;
-    let mut table = Table::new(
+    let mut table = Figure::new(
         format!("4. Start-up: median (min–max) of {} starts", o.startup_runs),
         &[
             "broker",
@@ -288,8 +288,8 @@ fn startup(results: &Results) -> Table {
     table
 }
 
-fn footprint(results: &Results) -> Table {
-    let mut table = Table::new(
+fn footprint(results: &Results) -> Figure {
+    let mut table = Figure::new(
         "5. Footprint",
         &["what", "kafka-producer-callback", "kafka-consumer"],
     );
@@ -338,8 +338,8 @@ fn footprint(results: &Results) -> Table {
     table
 }
 
-fn simulate(results: &Results) -> Table {
-    let mut table = Table::new(
+fn simulate(results: &Results) -> Figure {
+    let mut table = Figure::new(
         format!(
             "6. lab simulate: one hour of virtual time (published workload, 100 ms period), {} runs",
             results.simulate.len()
@@ -362,8 +362,8 @@ fn simulate(results: &Results) -> Table {
     table
 }
 
-fn tune(tuned: &crate::figures::simulate::Tuned) -> Table {
-    let mut table = Table::new(
+fn tune(tuned: &crate::figures::simulate::Tuned) -> Figure {
+    let mut table = Figure::new(
         "8. lab tune --scenario published: candidates x seeds, on every core",
         &["candidates", "seeds", "wall time", "simulations per second"],
     );

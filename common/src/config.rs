@@ -94,6 +94,10 @@ pub enum Kind {
     Text,
     /// Any text, never shown in logs or errors; empty means unset.
     Secret,
+    /// A share, a decimal number 0..=1.
+    Share,
+    /// Comma-separated partition numbers (0 and up); empty means none.
+    Partitions,
 }
 
 /// A setting's default.
@@ -135,6 +139,8 @@ impl Setting {
             Kind::Address => "an IP address such as 0.0.0.0".into(),
             Kind::Path => "a file path".into(),
             Kind::Text | Kind::Secret => "text".into(),
+            Kind::Share => "a share from 0 to 1, such as 0.5".into(),
+            Kind::Partitions => "comma-separated partition numbers, such as 0,3".into(),
         }
     }
 
@@ -211,6 +217,26 @@ impl Setting {
             ),
             Kind::Port => Value::Port(trimmed.parse().map_err(|_| invalid())?),
             Kind::Address => Value::Address(trimmed.parse().map_err(|_| invalid())?),
+            Kind::Share => {
+                let share: f64 = trimmed.parse().map_err(|_| invalid())?;
+                if !(0.0..=1.0).contains(&share) {
+                    return Err(invalid());
+                }
+                Value::Share(share)
+            }
+            Kind::Partitions => {
+                let mut out: Vec<i32> = Vec::new();
+                for part in trimmed.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    let p: i32 = part.parse().map_err(|_| invalid())?;
+                    if p < 0 {
+                        return Err(invalid());
+                    }
+                    if !out.contains(&p) {
+                        out.push(p);
+                    }
+                }
+                Value::Partitions(out)
+            }
             Kind::Path | Kind::Text | Kind::Secret => {
                 if raw.is_empty() {
                     Value::None
@@ -232,6 +258,8 @@ enum Value {
     Word(&'static str),
     Port(u16),
     Address(IpAddr),
+    Share(f64),
+    Partitions(Vec<i32>),
 }
 
 /// A Kafka topic name: 1..=249 of `[a-zA-Z0-9._-]`, not `.` or `..`.
@@ -465,6 +493,22 @@ impl Env {
         match self.present(setting)? {
             Value::Address(a) => Ok(a),
             _ => Err(ConfigError::missing(setting.key, setting.expected())),
+        }
+    }
+
+    /// A `Share` setting with a default.
+    pub fn share(&self, setting: &Setting) -> Result<f64, ConfigError> {
+        match self.present(setting)? {
+            Value::Share(s) => Ok(s),
+            _ => Err(ConfigError::missing(setting.key, setting.expected())),
+        }
+    }
+
+    /// A `Partitions` setting (unset or empty: none).
+    pub fn partitions(&self, setting: &Setting) -> Result<Vec<i32>, ConfigError> {
+        match self.value(setting)? {
+            Value::Partitions(p) => Ok(p),
+            _ => Ok(Vec::new()),
         }
     }
 

@@ -7,7 +7,6 @@
 //! [`ledger`] lets tests account for every event.
 
 pub mod config;
-pub mod embedded_broker;
 pub mod event;
 pub mod http;
 pub mod kafka;

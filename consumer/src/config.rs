@@ -69,9 +69,16 @@ pub const CLOSE_TIMEOUT: Setting = Setting {
     meaning: "ms the final commit and group leave may take at SIGTERM",
 };
 
+pub const STUCK_PARTITIONS: Setting = Setting {
+    key: "kafka.partition.stuck",
+    kind: Kind::Partitions,
+    default: Preset::Unset("none"),
+    meaning: "partitions this replica pauses whenever it is assigned them, such as `3`, as if a poison record sat at their head; reproduces a stuck partition",
+};
+
 /// Every setting the consumer reads, its own and the shared ones.
 pub fn settings() -> Vec<&'static Setting> {
-    let own: [&'static Setting; 8] = [
+    let own: [&'static Setting; 9] = [
         &TOPICS,
         &BROKERS,
         &GROUP_ID,
@@ -80,6 +87,7 @@ pub fn settings() -> Vec<&'static Setting> {
         &SESSION_TIMEOUT,
         &AUTO_OFFSET_RESET,
         &CLOSE_TIMEOUT,
+        &STUCK_PARTITIONS,
     ];
     own.into_iter()
         .chain(service::SHARED_SETTINGS.iter().copied())
@@ -131,10 +139,9 @@ pub struct ConsumerConfig {
     pub ledger: Option<PathBuf>,
     /// Where health and metrics are served (default 0.0.0.0:8080).
     pub http: HttpSettings,
-    /// Partitions this replica never gets past, as if a poison record sat at their head:
-    /// paused whenever they are assigned, so their committed offset stays where it is.
-    /// No setting reads it (the binary's is always empty): the lab's stuck-partition
-    /// scenarios set it.
+    /// Partitions this replica never gets past, as if a poison record sat at their head
+    /// ([`STUCK_PARTITIONS`], default none): paused whenever they are assigned, so their
+    /// committed offset stays where it is.
     pub stuck_partitions: Vec<i32>,
 }
 
@@ -160,7 +167,7 @@ impl ConsumerConfig {
             instance,
             ledger: env.path(&service::LEDGER_FILE)?,
             http: HttpSettings::from_env(env)?,
-            stuck_partitions: Vec::new(),
+            stuck_partitions: env.partitions(&STUCK_PARTITIONS)?,
         })
     }
 }
@@ -183,6 +190,7 @@ mod tests {
         assert_eq!(c.session_timeout, None);
         assert_eq!(c.offset_reset, OffsetReset::Earliest);
         assert_eq!(c.close_timeout, Duration::from_secs(10));
+        assert_eq!(c.stuck_partitions, [0; 0]);
     }
 
     #[test]
@@ -196,6 +204,7 @@ mod tests {
             ("KAFKA_COMMIT_INTERVAL", "5000"),
             ("kafka.session.timeout", "6000"),
             ("KAFKA_AUTO_OFFSET_RESET", "latest"),
+            ("KAFKA_PARTITION_STUCK", "3"),
         ])
         .unwrap();
         assert_eq!(c.topics, ["event", "audit"]);
@@ -205,6 +214,7 @@ mod tests {
         assert_eq!(c.commit_interval, Duration::from_secs(5));
         assert_eq!(c.session_timeout, Some(Duration::from_secs(6)));
         assert_eq!(c.offset_reset, OffsetReset::Latest);
+        assert_eq!(c.stuck_partitions, [3]);
     }
 
     #[test]
@@ -237,6 +247,10 @@ mod tests {
             (
                 &[broker, ("kafka.auto.offset.reset", "smallest")],
                 "invalid kafka.auto.offset.reset=\"smallest\": expected earliest or latest",
+            ),
+            (
+                &[broker, ("kafka.partition.stuck", "three")],
+                "invalid kafka.partition.stuck=\"three\": expected comma-separated partition numbers",
             ),
         ];
         for (pairs, expected) in cases {

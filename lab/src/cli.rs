@@ -3,12 +3,13 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    CheckArgs, LagArgs, PlanArgs, ReplayArgs, ReportArgs, SimulateArgs, TuneArgs,
+    ArchiveArgs, CheckArgs, DoctorArgs, LagArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs,
+    SimulateArgs, TuneArgs,
 };
 
 /// The versions the emulator follows, for `lab --help` (k8s/versions.env).
 fn about() -> String {
-    let p = crate::pins::pins();
+    let p = lab_model::pins::pins();
     format!(
         "Replay and explain \"KEDA scales Kafka consumers by lag\" on one machine.\n\n\
          The emulator follows KEDA {} (pkg/scalers/kafka_scaler.go, pkg/scaling/executor) and the \
@@ -36,6 +37,9 @@ pub enum Command {
     CheckManifests(CheckArgs),
     Lag(LagArgs),
     Tune(TuneArgs),
+    Record(RecordArgs),
+    Doctor(DoctorArgs),
+    Archive(ArchiveArgs),
 }
 
 impl Command {
@@ -49,6 +53,9 @@ impl Command {
             Command::CheckManifests(args) => commands::check_manifests(args),
             Command::Lag(args) => commands::lag(args),
             Command::Tune(args) => commands::tune(args),
+            Command::Record(args) => commands::record(args),
+            Command::Doctor(args) => commands::doctor(args),
+            Command::Archive(args) => commands::archive(args),
         }
     }
 }

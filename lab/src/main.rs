@@ -19,12 +19,18 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("lab: {err:#}");
-            // Invalid settings exit 2, as the producer's and the consumer's do.
-            match err.downcast_ref::<common::config::ConfigError>() {
-                Some(_) => ExitCode::from(common::config::EXIT_CONFIG as u8),
-                None => ExitCode::FAILURE,
+            if let Some(lab::commands::ExitWith(code)) = err.downcast_ref() {
+                return ExitCode::from(*code);
             }
+            eprintln!("lab: {err:#}");
+            // Invalid settings exit 2, as the producer's and the consumer's do; so does a
+            // cluster that could not be read (`lab record`, `lab doctor`).
+            if err.downcast_ref::<common::config::ConfigError>().is_some()
+                || err.downcast_ref::<lab_cluster::ReadError>().is_some()
+            {
+                return ExitCode::from(common::config::EXIT_CONFIG as u8);
+            }
+            ExitCode::FAILURE
         }
     }
 }

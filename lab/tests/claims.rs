@@ -13,14 +13,14 @@
 //! the new one; a figure edited by hand in the docs fails here too.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use lab::scenario::Scenario;
+use lab_model::markdown::Table;
+use lab_model::scenario::Scenario;
+use support::repo;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
+mod support;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -29,22 +29,10 @@ fn read(path: &str) -> String {
 /// The rows (cells trimmed, header left out) of the Markdown table at or after `marker`
 /// in `text`.
 fn table_after(text: &str, marker: &str) -> Vec<Vec<String>> {
-    let at = text
-        .find(marker)
-        .unwrap_or_else(|| panic!("no {marker:?} in the document"));
-    text[at..]
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .filter(|l| !l.starts_with("|---"))
-        .skip(1) // the header
-        .map(|l| {
-            l.trim_matches('|')
-                .split('|')
-                .map(|c| c.trim().to_owned())
-                .collect()
-        })
-        .collect()
+    Table::after(text, marker)
+        .unwrap_or_else(|| panic!("no table after {marker:?} in the document"))
+        .rows()
+        .to_vec()
 }
 
 /// Every `<!-- claims: ... -->` marker of `text`, with what follows `claims:`.
@@ -92,9 +80,9 @@ fn flag<'a>(args: &'a str, flag: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {flag} in {args:?}"))
 }
 
-fn spread(scenario: &Scenario, seeds: u64) -> lab::simulate::Spread {
+fn spread(scenario: &Scenario, seeds: u64) -> lab_model::simulate::Spread {
     let spec = scenario.load_scaled_object().unwrap().spec;
-    lab::simulate::robustness(scenario, &spec, seeds).unwrap()
+    lab_model::simulate::robustness(scenario, &spec, seeds).unwrap()
 }
 
 /// Checks one `claims: simulate --seeds N --scenario a,b` table: a row per phase (name,
@@ -173,10 +161,10 @@ fn check_incidents_table(doc: &str, marker: &str, args: &str) -> usize {
     let seeds: u64 = flag(args, "--seeds").parse().unwrap();
     let rows = table_after(doc, marker);
     for row in &rows {
-        let mut scenario = Scenario::load(repo(code(&row[1])).to_str().unwrap())
-            .unwrap_or_else(|e| panic!("{row:?}: {e:#}"));
+        let mut scenario =
+            Scenario::load(&repo(code(&row[1]))).unwrap_or_else(|e| panic!("{row:?}: {e:#}"));
         if row[2] != "the scenario's" {
-            scenario.scaled_object = repo(code(&row[2]));
+            scenario.scaled_object = repo(code(&row[2])).into();
         }
         let phase = scenario
             .phases
@@ -227,7 +215,7 @@ fn outcome(row: &[String]) -> (u32, u32, String) {
 /// differ).
 #[test]
 fn the_replay_summaries_the_docs_link_are_what_lab_report_writes_from_their_files() {
-    let file = |path: &str| repo(path).display().to_string();
+    let file = repo;
     for (stem, scenario, scaled_object, name) in [
         (
             "published-replay",
@@ -407,11 +395,11 @@ fn the_tune_figures_are_what_the_two_scaled_objects_give() {
             .collect()
     };
     let scenario = Scenario::published().unwrap();
-    let figures = |spec: &lab::emulator::ScalingSpec| {
+    let figures = |spec: &lab_model::emulator::ScalingSpec| {
         let timelines: Vec<_> = (1..=20)
-            .map(|seed| lab::simulate::run(&scenario, spec, seed).unwrap())
+            .map(|seed| lab_model::simulate::run(&scenario, spec, seed).unwrap())
             .collect();
-        let f = lab::tune::Figures::of(&timelines);
+        let f = lab_model::tune::Figures::of(&timelines);
         vec![
             format!("{:.0}", f.p95_lag),
             format!("{:.1}", f.p95_delay_s),
@@ -421,9 +409,11 @@ fn the_tune_figures_are_what_the_two_scaled_objects_give() {
     };
     let baseline = scenario.load_scaled_object().unwrap().spec;
     assert_eq!(row("baseline"), figures(&baseline));
-    let recommended = lab::keda::load(&repo("docs/results/tune-published/scaled-object.yaml"))
-        .unwrap()
-        .spec;
+    let recommended = lab_model::keda::load(Path::new(&repo(
+        "docs/results/tune-published/scaled-object.yaml",
+    )))
+    .unwrap()
+    .spec;
     assert_eq!(row("recommended"), figures(&recommended));
     let (b, r) = (row("baseline"), row("recommended"));
     let readme = read("README.md")

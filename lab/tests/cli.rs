@@ -5,7 +5,7 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use common::embedded_broker::MockBroker;
+use lab_kafka::embedded_broker::MockBroker;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -482,5 +482,59 @@ fn a_closed_output_pipe_ends_lab_quietly() {
         out.status.success() || out.status.signal() == Some(13),
         "{:?}",
         out.status
+    );
+}
+
+/// `lab lag --watch` goes on through a failed read: an error sample in the trace (the one
+/// a scaler would meet), a line on stderr, then readings again once the broker is back.
+#[test]
+fn lag_watch_survives_a_failed_read() {
+    let broker = group_with_lag();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args([
+            "lag",
+            "--brokers",
+            broker.bootstrap(),
+            "--group",
+            "lab-test",
+            "--topic",
+            "event",
+            "--watch",
+            "1",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    broker.broker_down().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    broker.broker_up().unwrap();
+    // librdkafka reconnects with a backoff of up to 10 s (reconnect.backoff.max.ms).
+    std::thread::sleep(std::time::Duration::from_secs(20));
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let errors = lines
+        .iter()
+        .position(|l| l["error"] == "broker unreachable");
+    let first_error = errors.unwrap_or_else(|| panic!("no error sample: {lines:?}"));
+    assert!(
+        lines[..first_error].iter().any(|l| l["total_lag"] == 20),
+        "{lines:?}"
+    );
+    assert!(
+        lines[first_error..].iter().any(|l| l["total_lag"] == 20),
+        "readings again after the outage: {lines:?}"
+    );
+    assert!(
+        text(&out.stderr).contains("the read failed"),
+        "{}",
+        text(&out.stderr)
     );
 }

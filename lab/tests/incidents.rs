@@ -3,24 +3,21 @@
 //! user sees, with and without the change the docs recommend. Each names the upstream
 //! code that makes it so (KEDA v2.20.2, Kubernetes 1.35).
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use lab::emulator::{CallOutcome, Controller, Decision};
-use lab::scenario::Scenario;
-use lab::timeline::Timeline;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
+use lab_model::emulator::{CallOutcome, Controller, Decision};
+use lab_model::scenario::Scenario;
+use lab_model::timeline::Timeline;
+use support::repo;
 
 /// `lab simulate --scenario scenarios/<file> [--scaled-object <so>] --seed <seed>`.
 fn simulate(file: &str, scaled_object: Option<&str>, seed: u64) -> Timeline {
-    let mut scenario = Scenario::load(repo(file).to_str().unwrap()).unwrap();
+    let mut scenario = Scenario::load(&repo(file)).unwrap();
     if let Some(so) = scaled_object {
-        scenario.scaled_object = repo(so);
+        scenario.scaled_object = repo(so).into();
     }
     let spec = scenario.load_scaled_object().unwrap().spec;
-    lab::simulate::run(&scenario, &spec, seed).unwrap()
+    lab_model::simulate::run(&scenario, &spec, seed).unwrap()
 }
 
 /// Decisions from `from_s` (included) to `to_s` (excluded), seconds of scenario time.

@@ -96,7 +96,7 @@ seconds = 180
     );
     // The broker's offsets as `lab lag --record` reads them, with the consumers running:
     // a recording `lab tune --trace` can fit.
-    let trace = lab::trace::read_trace(&dir.join("trace.jsonl")).unwrap();
+    let trace = lab_model::trace::read_trace(&dir.join("trace.jsonl")).unwrap();
     assert!(
         trace.iter().any(|s| s.replicas >= Some(3)) && trace.iter().all(|s| s.replicas.is_some()),
         "{trace:?}"

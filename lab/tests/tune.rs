@@ -45,9 +45,9 @@ fn tune_recommends_a_scaled_object_that_is_better_and_passes_the_checks() {
     let yaml = std::fs::read_to_string(dir.join("scaled-object.yaml")).unwrap();
     assert!(yaml.starts_with("# Recommended by `lab tune`: "));
     let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&yaml).unwrap();
-    let checked = lab::keda::check(&value);
+    let checked = lab_model::keda::check(&value);
     assert_eq!(checked.errors().count(), 0, "{:?}", checked.problems);
-    assert_eq!(lab::advice::advise(&checked, Some(10)), []);
+    assert_eq!(lab_model::advice::advise(&checked, Some(10)), []);
     let csv = std::fs::read_to_string(dir.join("candidates.csv")).unwrap();
     assert!(
         csv.lines().count() > 40,

@@ -9,6 +9,7 @@ use common::kafka::KafkaSettings;
 use common::service::{self, HttpSettings};
 
 use crate::api::Token;
+use workload::shape::Shape;
 
 /// Limits of the event period, in milliseconds (also enforced by `PUT /period`).
 pub const PERIOD_RANGE_MS: std::ops::RangeInclusive<u64> = 1..=3_600_000;
@@ -44,6 +45,20 @@ pub const FLUSH_TIMEOUT: Setting = Setting {
     meaning: "ms the SIGTERM flush may take",
 };
 
+pub const HOT_SHARE: Setting = Setting {
+    key: "kafka.partition.hot.share",
+    kind: Kind::Share,
+    default: Preset::Value("0"),
+    meaning: "share of the events sent to partition 0 (a hot key), the rest spread over the others; reproduces a hot partition",
+};
+pub const SILENT_PARTITIONS: Setting = Setting {
+    key: "kafka.partition.silent",
+    kind: Kind::Partitions,
+    default: Preset::Unset("none"),
+    meaning:
+        "partitions sent no events, such as `3,7`; reproduces partitions whose lag never moves",
+};
+
 pub const HTTP_TOKEN: Setting = Setting {
     key: "http.token",
     kind: Kind::Secret,
@@ -53,11 +68,13 @@ pub const HTTP_TOKEN: Setting = Setting {
 
 /// Every setting the producer reads, its own and the shared ones.
 pub fn settings() -> Vec<&'static Setting> {
-    let own: [&'static Setting; 5] = [
+    let own: [&'static Setting; 7] = [
         &TOPIC,
         &BROKERS_HOST,
         &TIME_PERIOD,
         &FLUSH_TIMEOUT,
+        &HOT_SHARE,
+        &SILENT_PARTITIONS,
         &HTTP_TOKEN,
     ];
     own.into_iter()
@@ -86,9 +103,9 @@ pub struct ProducerConfig {
     pub http: HttpSettings,
     /// The bearer token changes need ([`HTTP_TOKEN`]); `None`: changes are open.
     pub http_token: Option<Token>,
-    /// How events spread over partitions: librdkafka's key partitioner (the binary's
-    /// only choice); the lab shapes the load for its scenarios.
-    pub shape: crate::shape::Shape,
+    /// How events spread over partitions ([`HOT_SHARE`], [`SILENT_PARTITIONS`]; default
+    /// librdkafka's key partitioner).
+    pub shape: Shape,
 }
 
 impl ProducerConfig {
@@ -107,7 +124,10 @@ impl ProducerConfig {
             ledger: env.path(&service::LEDGER_FILE)?,
             http: HttpSettings::from_env(env)?,
             http_token: env.optional_text(&HTTP_TOKEN)?.map(|t| Token::new(&t)),
-            shape: Default::default(),
+            shape: Shape {
+                hot_share: env.share(&HOT_SHARE)?,
+                silent: env.partitions(&SILENT_PARTITIONS)?,
+            },
         })
     }
 }
@@ -128,6 +148,24 @@ mod tests {
         assert_eq!(c.flush_timeout, Duration::from_secs(10));
         assert_eq!(c.http.port, 8080);
         assert_eq!(c.ledger, None);
+        assert!(c.shape.is_keyed());
+    }
+
+    #[test]
+    fn a_shaped_load_is_two_settings() {
+        let c = load(&[
+            ("kafka.brokers.host", "k:9092"),
+            ("KAFKA_PARTITION_HOT_SHARE", "0.6"),
+            ("kafka.partition.silent", " 3, 7,3"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.shape,
+            Shape {
+                hot_share: 0.6,
+                silent: vec![3, 7]
+            }
+        );
     }
 
     #[test]
@@ -182,6 +220,18 @@ mod tests {
             (
                 &[broker, ("HTTP_PORT", "eighty")],
                 "invalid http.port=\"eighty\"",
+            ),
+            (
+                &[broker, ("kafka.partition.hot.share", "1.5")],
+                "invalid kafka.partition.hot.share=\"1.5\": expected a share from 0 to 1",
+            ),
+            (
+                &[broker, ("KAFKA_PARTITION_SILENT", "3,x")],
+                "invalid kafka.partition.silent=\"3,x\": expected comma-separated partition numbers",
+            ),
+            (
+                &[broker, ("kafka.partition.silent", "-1")],
+                "invalid kafka.partition.silent=\"-1\"",
             ),
         ];
         for (pairs, expected) in cases {

@@ -10,7 +10,6 @@ pub mod api;
 pub mod burst;
 pub mod config;
 pub mod sender;
-pub mod shape;
 pub mod ticker;
 
 use std::sync::atomic::AtomicBool;
@@ -70,7 +69,10 @@ fn client_defaults() -> Vec<(&'static str, String)> {
         // Exactly one copy per event in the log, in order, even across retries.
         ("enable.idempotence", "true".into()),
         // An outage longer than this shows up as counted failures, not an endless queue.
-        ("message.timeout.ms", "30000".into()),
+        (
+            "message.timeout.ms",
+            workload::DELIVERY_TIMEOUT.as_millis().to_string(),
+        ),
         // Bounds the local queue (librdkafka's default, 100000, took the process to
         // 90 MiB during a burst): 20000 small events keep it around 25 MiB, well inside
         // the 64 MiB limit of the manifests. A burst waits for room instead.
@@ -122,11 +124,11 @@ pub async fn run(
         &config.kafka.client_config(&client_defaults()),
         config.topic.clone(),
         config.source.clone(),
+        config.shape.clone(),
         ledger,
         readiness.clone(),
     )
-    .map_err(|err| creation_error(&config.kafka, &err))?
-    .with_shape(config.shape.clone());
+    .map_err(|err| creation_error(&config.kafka, &err))?;
 
     let (period_tx, period_rx) = watch::channel(config.period);
     let bursts = TaskTracker::new();
@@ -269,11 +271,11 @@ mod tests {
             &settings.client_config(&client_defaults()),
             "event".into(),
             "test".into(),
+            Default::default(),
             Ledger::default(),
             readiness.clone(),
         )
-        .unwrap()
-        .with_shape(Default::default());
+        .unwrap();
         let period = Arc::new(watch::channel(Duration::from_millis(1000)).0);
         let state = api::ApiState {
             period: period.clone(),

@@ -23,10 +23,13 @@ use metrics::Counter;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{
+    BaseRecord, DeliveryResult, Partitioner, ProducerContext, ThreadedProducer,
+};
 use rdkafka::{ClientConfig, ClientContext};
 use serde::Serialize;
 use tokio::sync::Notify;
+use workload::shape::Shape;
 
 /// Counts of what the producer sent, as `GET /stats` shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,8 +53,31 @@ pub enum Verbosity {
     Quiet,
 }
 
-/// The producer's client: librdkafka with [`DeliveryCallback`], polled on its own thread.
-pub type Client = ThreadedProducer<DeliveryCallback>;
+/// The producer's client: librdkafka with [`DeliveryCallback`], polled on its own thread,
+/// and the [`ShapedPartitioner`] when the load is shaped.
+pub type Client = ThreadedProducer<DeliveryCallback, ShapedPartitioner>;
+
+/// A shaped load's partitioner ([`Shape::partition`]), called by librdkafka with the
+/// topic's partition count; an unshaped producer leaves partitioning to librdkafka's
+/// own partitioner, which puts every event where [`Shape::partition`] says too.
+pub struct ShapedPartitioner(Shape);
+
+impl Partitioner for ShapedPartitioner {
+    fn partition(
+        &self,
+        _topic: &str,
+        key: Option<&[u8]>,
+        partition_cnt: i32,
+        _is_partition_available: impl Fn(i32) -> bool,
+    ) -> i32 {
+        // Every event's key is its sequence number in decimal.
+        let seq = key
+            .and_then(|k| std::str::from_utf8(k).ok())
+            .and_then(|k| k.parse::<u64>().ok())
+            .unwrap_or(0);
+        self.0.partition(seq, partition_cnt.max(1) as u32) as i32
+    }
+}
 
 /// The top bit of the delivery opaque marks a quiet (burst) event; the rest is `seq`.
 const QUIET_BIT: usize = 1 << (usize::BITS - 1);
@@ -138,6 +164,8 @@ impl Accounts {
 /// librdkafka's delivery callback: one call per record, delivered or failed.
 pub struct DeliveryCallback {
     accounts: Arc<Accounts>,
+    /// `None` when nothing is shaped: librdkafka's partitioner decides.
+    partitioner: Option<ShapedPartitioner>,
 }
 
 impl ClientContext for DeliveryCallback {
@@ -163,8 +191,12 @@ impl ClientContext for DeliveryCallback {
     }
 }
 
-impl ProducerContext for DeliveryCallback {
+impl ProducerContext<ShapedPartitioner> for DeliveryCallback {
     type DeliveryOpaque = usize;
+
+    fn get_custom_partitioner(&self) -> Option<&ShapedPartitioner> {
+        self.partitioner.as_ref()
+    }
 
     fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
         let (seq, verbosity) = from_opaque(opaque);
@@ -186,16 +218,16 @@ pub struct Sender {
     topic: String,
     next_seq: AtomicU64,
     accounts: Arc<Accounts>,
-    /// Where events go (librdkafka's key partitioner unless the lab shapes the load).
-    shape: crate::shape::Shape,
 }
 
 impl Sender {
-    /// Creates the client from `config` with the delivery callback attached.
+    /// Creates the client from `config` with the delivery callback attached, spreading
+    /// events over the partitions as `shape` says.
     pub fn create(
         config: &ClientConfig,
         topic: String,
         source: String,
+        shape: Shape,
         ledger: Ledger,
         readiness: Arc<Readiness>,
     ) -> KafkaResult<Arc<Self>> {
@@ -216,25 +248,14 @@ impl Sender {
         });
         let producer = config.create_with_context(DeliveryCallback {
             accounts: accounts.clone(),
+            partitioner: (!shape.is_keyed()).then_some(ShapedPartitioner(shape)),
         })?;
         Ok(Arc::new(Self {
             producer,
             topic,
             next_seq: AtomicU64::new(0),
             accounts,
-            shape: Default::default(),
         }))
-    }
-
-    /// The same sender, spreading events as `shape` says (before any event is sent).
-    pub fn with_shape(self: Arc<Self>, shape: crate::shape::Shape) -> Arc<Self> {
-        match Arc::try_unwrap(self) {
-            Ok(mut sender) => {
-                sender.shape = shape;
-                Arc::new(sender)
-            }
-            Err(shared) => shared,
-        }
     }
 
     /// An encoder for this producer's events (one per sending task).
@@ -281,15 +302,12 @@ impl Sender {
         encoder: &mut Encoder,
     ) -> Result<(), KafkaError> {
         let event = encoder.encode(seq);
-        let mut record: BaseRecord<'_, str, [u8], usize> =
+        let record: BaseRecord<'_, str, [u8], usize> =
             BaseRecord::with_opaque_to(&self.topic, opaque(seq, verbosity))
                 .key(event.key)
                 .payload(event.payload)
                 // The record's timestamp is the event's `time`, to the millisecond.
                 .timestamp(event.time as i64);
-        if let Some(partition) = self.shape.partition(seq) {
-            record = record.partition(partition);
-        }
         // Counted before the send: the callback may run before `send` returns.
         let quiet = verbosity == Verbosity::Quiet;
         if quiet {

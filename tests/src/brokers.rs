@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{mpsc, Arc};
 
-pub use common::embedded_broker::MockBroker;
+pub use lab_kafka::embedded_broker::MockBroker;
 use std::sync::OnceLock;
 use std::time::Duration;
 

@@ -8,11 +8,14 @@
 //! - [`App`]: a built binary (`kafka-producer-callback`, `kafka-consumer`) started with
 //!   JSON logs on `127.0.0.1:0`; its address is read from its "listening" log line.
 //! - [`read_events`]: reads a topic back with a fresh client.
+//! - [`apiserver`]: a Kubernetes API stand-in (discovery, lists, gets, watches, the
+//!   external metrics API, Status errors) for the code that reads a cluster.
 //! - [`front`]: a TLS and SASL front for a plaintext broker (the security tests), with
 //!   [`sasl`] and [`scram`] for its logins.
 //!
 //! Every test uses its own topic and group ([`unique`]), so tests never see each other.
 
+pub mod apiserver;
 pub mod app;
 pub mod brokers;
 pub mod front;

@@ -105,3 +105,57 @@ fn poison_events_are_counted_skipped_and_consumption_goes_on() {
     assert_eq!(consumer.get("/health/ready").0, 200, "still ready");
     let _ = std::fs::remove_file(ledger);
 }
+
+/// `kafka.partition.stuck`, set as a user sets it on a cluster: the replica pauses that
+/// partition whenever it is assigned it, so none of its events is processed (as behind a
+/// poison record KEDA keeps counting), while the other partitions are read as usual.
+#[test]
+fn a_stuck_partition_is_never_read_and_the_others_are() {
+    let broker = MockBroker::start().unwrap();
+    let topic = unique("event");
+    broker.create_topic(&topic, 2).unwrap();
+    let ledger = std::env::temp_dir().join(format!("{}.jsonl", unique("ledger")));
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .create()
+        .unwrap();
+    for seq in 0..20u64 {
+        let payload = Event::new("test", seq).to_json();
+        let partition = (seq % 2) as i32;
+        producer
+            .send(
+                BaseRecord::to(&topic)
+                    .key("k")
+                    .payload(&payload)
+                    .partition(partition),
+            )
+            .unwrap();
+    }
+    producer.flush(Duration::from_secs(10)).unwrap();
+    let consumer = harness::App::start(
+        harness::Binary::Consumer,
+        "consumer",
+        &[
+            ("kafka.brokers", broker.bootstrap().to_owned()),
+            ("kafka.topics", topic.clone()),
+            ("kafka.groupId", unique("group")),
+            ("kafka.session.timeout", "6000".into()),
+            ("KAFKA_PARTITION_STUCK", "1".into()),
+            ("ledger.file", ledger.display().to_string()),
+        ],
+    );
+    wait_for(
+        "partition 0's events to be consumed",
+        Duration::from_secs(60),
+        || (read_all([&ledger]).unwrap().len() >= 10).then_some(()),
+    );
+    consumer.wait_for_log(
+        "stuck partitions paused: this replica will not get past their head",
+        Duration::from_secs(5),
+    );
+    // Time for partition 1 to have been read, were it not stuck.
+    std::thread::sleep(Duration::from_secs(2));
+    let consumed = read_all([&ledger]).unwrap();
+    assert_eq!(consumed.len(), 10, "only partition 0's ten events");
+    assert!(consumed.iter().all(|e| e.partition == 0), "{consumed:?}");
+}

@@ -184,3 +184,61 @@ fn burst_sends_the_requested_count_and_stats_add_up() {
     );
     assert_eq!(records.len(), 5001);
 }
+
+/// `kafka.partition.hot.share` and `kafka.partition.silent`, set as a user sets them on a
+/// cluster (`kubectl set env`): librdkafka calls the producer's partitioner with the
+/// topic's partition count, and every event lands where `workload::shape` (the rule `lab
+/// simulate` replays) says: half on partition 0, none on 3 or 7.
+#[test]
+fn a_shaped_load_lands_where_the_lab_s_model_sends_it() {
+    let broker = MockBroker::start().unwrap();
+    let topic = unique("event");
+    broker.create_topic(&topic, 10).unwrap();
+    let mut producer = App::start(
+        Binary::Producer,
+        "producer",
+        &[
+            ("kafka.brokers.host", broker.bootstrap().to_owned()),
+            ("kafka.topic", topic.clone()),
+            ("kafka.time.period", "5".into()),
+            ("KAFKA_PARTITION_HOT_SHARE", "0.5".into()),
+            ("kafka.partition.silent", "3,7".into()),
+        ],
+    );
+    harness::wait_for("producer ready", Duration::from_secs(10), || {
+        (producer.get("/health/ready").0 == 200).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let (status, _) = producer.terminate(Duration::from_secs(15));
+    assert!(status.success(), "exit status {status:?}");
+    let stopped = producer.wait_for_log("producer stopped", Duration::from_secs(1));
+    let delivered = stopped["delivered"].as_u64().unwrap();
+    assert!(delivered >= 100, "{stopped}");
+    let records = read_events(
+        broker.bootstrap(),
+        &topic,
+        10,
+        Some(delivered as usize),
+        Duration::from_secs(5),
+    );
+    assert_eq!(records.len() as u64, delivered);
+    let shape = workload::shape::Shape {
+        hot_share: 0.5,
+        silent: vec![3, 7],
+    };
+    for r in &records {
+        let seq = r.event.as_ref().expect("well-formed event").seq;
+        assert_eq!(
+            r.partition as u32,
+            shape.partition(seq, 10),
+            "event {seq} is where the model sends it"
+        );
+    }
+    let spread = per_partition(&records);
+    eprintln!("{spread:?}");
+    assert!(
+        !spread.contains_key(&3) && !spread.contains_key(&7),
+        "{spread:?}"
+    );
+    assert!(spread[&0].abs_diff(records.len() / 2) <= 1, "{spread:?}");
+}

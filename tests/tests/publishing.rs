@@ -4,14 +4,11 @@
 //! version (Cargo.toml) for every app image the workflow builds; and the workflow refuses
 //! a tag that names another version, so the two cannot drift apart.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_yaml_ng::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use lab_model::scenario::repo_root as repo;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use common::config::Setting;
+use lab_model::markdown::Table;
 
 /// Variables the README's "Both" table documents that are not settings (read directly,
 /// or a family of names).
@@ -19,44 +20,19 @@ const OTHER_VARIABLES: &[&str] = &[
 
 /// The rows of the table that follows the line `heading` (key -> the other three cells).
 fn table(readme: &str, heading: &str) -> BTreeMap<String, [String; 3]> {
-    let start = readme
-        .find(heading)
-        .unwrap_or_else(|| panic!("README has no {heading:?}"));
-    readme[start..]
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2) // header and separator
-        .map(|row| {
-            let cells = cells(row);
-            assert_eq!(cells.len(), 4, "a row of four cells: {row}");
+    let table = Table::after(readme, heading)
+        .unwrap_or_else(|| panic!("README has no table after {heading:?}"));
+    table
+        .rows()
+        .iter()
+        .map(|cells| {
+            assert_eq!(cells.len(), 4, "a row of four cells: {cells:?}");
             (
                 cells[0].clone(),
                 [cells[1].clone(), cells[2].clone(), cells[3].clone()],
             )
         })
         .collect()
-}
-
-/// A table row's cells as GitHub reads them: split on `|` not escaped as `\|`, each trimmed
-/// (an empty cell stays a cell).
-fn cells(row: &str) -> Vec<String> {
-    let row = row.trim();
-    let inner = row.strip_prefix('|').unwrap_or(row);
-    let inner = inner.strip_suffix('|').unwrap_or(inner);
-    let mut cells = vec![String::new()];
-    let mut chars = inner.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek() == Some(&'|') => {
-                cells.last_mut().unwrap().push('|');
-                chars.next();
-            }
-            '|' => cells.push(String::new()),
-            c => cells.last_mut().unwrap().push(c),
-        }
-    }
-    cells.into_iter().map(|c| c.trim().to_owned()).collect()
 }
 
 fn check(readme: &str, heading: &str, settings: &[&Setting], others: &[&str]) {
@@ -79,14 +55,6 @@ fn check(readme: &str, heading: &str, settings: &[&Setting], others: &[&str]) {
             "{heading}: {key} is no setting the binaries declare"
         );
     }
-}
-
-#[test]
-fn a_row_keeps_empty_and_escaped_cells() {
-    assert_eq!(
-        cells("| `HOSTNAME` | | random | a \\| b |"),
-        ["`HOSTNAME`", "", "random", "a | b"]
-    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context};
-use lab::scenario::{Phase, Scenario};
+use lab_model::scenario::{Phase, Scenario};
 
 /// Virtual time simulated per run, s.
 pub const VIRTUAL_SECONDS: u64 = 3600;
@@ -53,15 +53,15 @@ pub fn run_once(scenario: &Path, out: &Path) -> anyhow::Result<Duration> {
     Ok(wall)
 }
 
-/// Runs the one-hour scenario in this process (`lab::simulate::run`, no process start, no
+/// Runs the one-hour scenario in this process (`lab_model::simulate::run`, no process start, no
 /// reports) `runs` times; returns each wall time, s.
 pub fn in_process(scenario: &Path, runs: u32) -> anyhow::Result<Vec<f64>> {
-    let scenario = lab::scenario::Scenario::load(&scenario.display().to_string())?;
+    let scenario = lab_model::scenario::Scenario::load(&scenario.display().to_string())?;
     let spec = scenario.load_scaled_object()?.spec;
     (1..=u64::from(runs))
         .map(|seed| {
             let started = Instant::now();
-            let timeline = lab::simulate::run(&scenario, &spec, seed)?;
+            let timeline = lab_model::simulate::run(&scenario, &spec, seed)?;
             let wall = started.elapsed().as_secs_f64();
             ensure!(
                 !timeline.samples.is_empty(),

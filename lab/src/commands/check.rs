@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Args;
 
-use crate::manifests::{self, Context};
+use lab_manifests::Context;
 
 /// Check the manifests: KEDA's rules, strict custom resources, and what a cluster enforces that schema validators miss.
 #[derive(Debug, Args)]
@@ -50,7 +50,7 @@ pub fn check_manifests(args: CheckArgs) -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(|| file.parent().unwrap_or(Path::new(".")).to_path_buf());
         documents.extend(
-            manifests::documents(&text, &file.display().to_string(), &origin_base)
+            lab_manifests::documents(&text, &file.display().to_string(), &origin_base)
                 .map_err(|e| anyhow::anyhow!(e))?,
         );
     }
@@ -63,10 +63,10 @@ pub fn check_manifests(args: CheckArgs) -> anyhow::Result<()> {
         keda_namespace: args.keda_namespace,
         strimzi: args
             .strimzi
-            .unwrap_or_else(|| crate::pins::pins().strimzi.clone()),
+            .unwrap_or_else(|| lab_model::pins::pins().strimzi.clone()),
         dockerfile,
     };
-    let report = manifests::check(&documents, &context);
+    let report = lab_manifests::check(&documents, &context);
     for finding in &report.findings {
         eprintln!("{finding}");
     }
@@ -102,9 +102,9 @@ pub fn check_manifests(args: CheckArgs) -> anyhow::Result<()> {
     println!(
         "manifests: {} documents checked against KEDA {}, Strimzi {} and Kubernetes {}: no findings, {} advice{}",
         documents.len(),
-        crate::pins::pins().keda,
+        lab_model::pins::pins().keda,
         context.strimzi,
-        crate::pins::pins().kubernetes_max,
+        lab_model::pins::pins().kubernetes_max,
         report.advice.len(),
         if report.skipped.is_empty() {
             String::new()
@@ -116,7 +116,7 @@ pub fn check_manifests(args: CheckArgs) -> anyhow::Result<()> {
 }
 
 fn print_rules() {
-    for rule in crate::rules::RuleId::ALL.iter().map(|r| r.rule()) {
+    for rule in lab_model::rules::RuleId::ALL.iter().map(|r| r.rule()) {
         println!(
             "{}\n    checks:  {}\n    source:  {} ({})\n    fix:     {}",
             rule.id, rule.checks, rule.source, rule.versions, rule.fix

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
 use super::with_warnings;
-use crate::trace::TraceSample;
+use lab_model::trace::TraceSample;
 
 /// Show a group's lag per partition and what KEDA would decide from it.
 ///
@@ -62,15 +62,15 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
             path.display().to_string(),
         ),
         None => (
-            crate::keda::REPOSITORY_SCALED_OBJECT.to_owned(),
+            lab_model::keda::REPOSITORY_SCALED_OBJECT.to_owned(),
             "k8s/keda/scaled-object.yaml".to_owned(),
         ),
     };
-    let spec = with_warnings(crate::keda::load_text(&text, &shown)?, &shown);
-    let checked = crate::keda::check_text(&text, &shown)?;
+    let spec = with_warnings(lab_model::keda::load_text(&text, &shown)?, &shown);
+    let checked = lab_model::keda::check_text(&text, &shown)?;
     // TLS and SASL as the producer and consumer read them (`KAFKA_SECURITY_PROTOCOL`, ...).
     let security = common::kafka::Security::from_env(&common::config::Env::from_process())?;
-    let reader = crate::offsets::OffsetReader::connect(
+    let reader = lab_kafka::offsets::OffsetReader::connect(
         &args.brokers,
         &security,
         &args.group,
@@ -87,11 +87,30 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let mut scaler = crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone());
+    let mut scaler = lab_model::emulator::scaler::KafkaScaler::new(spec.trigger.clone());
     let started = Instant::now();
     let mut advised = false;
     loop {
-        let offsets = reader.read()?;
+        let t = (started.elapsed().as_millis() as f64 / 100.0).round() / 10.0;
+        let offsets = match reader.read_within(Duration::from_secs(5)) {
+            Ok(offsets) => offsets,
+            // Watching, a failed read is one line and an error sample in the trace; the
+            // watch goes on (a single read answers the error).
+            Err(e) if args.watch.is_some() => {
+                eprintln!("lab lag: t={t} s: the read failed: {e}");
+                let error = lab_kafka::offsets::scaler_error(&e);
+                let line = serde_json::to_string(&TraceSample::failed(t, error))?;
+                if let Some(file) = &mut record {
+                    writeln!(file, "{line}")?;
+                }
+                if args.format == LagFormat::Json {
+                    println!("{line}");
+                }
+                std::thread::sleep(Duration::from_secs(args.watch.unwrap_or(1).max(1)));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if !advised {
             advised = true;
             print_advice(
@@ -102,8 +121,7 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
                 args.format,
             )?;
         }
-        let t = (started.elapsed().as_millis() as f64 / 100.0).round() / 10.0;
-        let total_lag = crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone())
+        let total_lag = lab_model::emulator::scaler::KafkaScaler::new(spec.trigger.clone())
             .read(&offsets)
             .total_lag;
         let line = serde_json::to_string(&TraceSample::of(t, &offsets, Some(total_lag)))?;
@@ -113,9 +131,13 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
         let mut stdout = std::io::stdout().lock();
         match args.format {
             LagFormat::Json => writeln!(stdout, "{line}")?,
-            LagFormat::Table => {
-                crate::lag_table::print(&mut stdout, &spec, &offsets, &mut scaler, args.replicas)?
-            }
+            LagFormat::Table => lab_kafka::lag_table::print(
+                &mut stdout,
+                &spec,
+                &offsets,
+                &mut scaler,
+                args.replicas,
+            )?,
         }
         stdout.flush()?;
         drop(stdout);
@@ -132,13 +154,13 @@ pub fn lag(args: LagArgs) -> anyhow::Result<()> {
 /// The advice on the ScaledObject for this live topic and group, once: on stdout with the
 /// table, on stderr with trace lines (stdout stays a trace).
 fn print_advice(
-    checked: &crate::keda::Checked,
+    checked: &lab_model::keda::Checked,
     shown: &str,
     partitions: u32,
-    offsets: &[crate::emulator::Offsets],
+    offsets: &[lab_model::emulator::Offsets],
     format: LagFormat,
 ) -> anyhow::Result<()> {
-    let advice = crate::advice::advise(checked, Some(partitions));
+    let advice = lab_model::advice::advise(checked, Some(partitions));
     let uncommitted: Vec<i32> = offsets
         .iter()
         .filter(|o| o.committed.is_none())
@@ -150,7 +172,8 @@ fn print_advice(
     };
     for a in &advice {
         writeln!(out, "advice: {shown}: {a}")?;
-        if a.rule == crate::rules::RuleId::AdviceLatestNeverCommitted && !uncommitted.is_empty() {
+        if a.rule == lab_model::rules::RuleId::AdviceLatestNeverCommitted && !uncommitted.is_empty()
+        {
             writeln!(
                 out,
                 "    this group: partitions {uncommitted:?} have no committed offset: each counts a lag of 1 now"

@@ -1,9 +1,12 @@
 //! The subcommands, each turning arguments into a run and its output; one module each,
 //! with the helpers they share here.
 
+mod archive;
 mod check;
+mod doctor;
 mod lag;
 mod plan;
+mod record;
 mod replay;
 mod report;
 mod simulate;
@@ -11,18 +14,27 @@ mod tune;
 
 use std::path::{Path, PathBuf};
 
+pub use archive::{archive, ArchiveArgs};
 pub use check::{check_manifests, CheckArgs};
+pub use doctor::{doctor, DoctorArgs};
 pub use lag::{lag, LagArgs, LagFormat};
 pub use plan::{plan, PlanArgs};
+pub use record::{record, RecordArgs};
 pub use replay::{replay, ReplayArgs};
 pub use report::{report, ReportArgs};
 pub use simulate::{simulate, SimulateArgs};
 pub use tune::{tune, TuneArgs};
 
-use crate::emulator::ScalingSpec;
-use crate::keda::Loaded;
-use crate::scenario::Scenario;
-use crate::timeline::Timeline;
+use lab_model::emulator::ScalingSpec;
+use lab_model::keda::Loaded;
+use lab_model::scenario::Scenario;
+use lab_model::timeline::Timeline;
+
+/// An exit with this status, whatever needed saying already said (`lab doctor`'s 1 and 2,
+/// an interrupted `lab record`'s 130).
+#[derive(Debug, thiserror::Error)]
+#[error("exit status {0}")]
+pub struct ExitWith(pub u8);
 
 /// Prints what KEDA would have ignored and returns the spec.
 fn with_warnings(loaded: Loaded, shown: &str) -> ScalingSpec {
@@ -35,7 +47,7 @@ fn with_warnings(loaded: Loaded, shown: &str) -> ScalingSpec {
 /// The ScaledObject at `path`, checked, its warnings printed.
 fn load_spec(path: &Path) -> anyhow::Result<ScalingSpec> {
     Ok(with_warnings(
-        crate::keda::load(path)?,
+        lab_model::keda::load(path)?,
         &path.display().to_string(),
     ))
 }

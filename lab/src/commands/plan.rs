@@ -25,7 +25,7 @@ pub struct PlanArgs {
 
 pub fn plan(args: PlanArgs) -> anyhow::Result<()> {
     let spec = load_spec(&args.scaled_object)?;
-    let samples = crate::trace::read_trace(&args.trace)?;
+    let samples = lab_model::trace::read_trace(&args.trace)?;
     let mut stdout = std::io::stdout().lock();
-    crate::plan::run(spec, &samples, args.replicas, args.until, &mut stdout)
+    lab_model::plan::run(spec, &samples, args.replicas, args.until, &mut stdout)
 }

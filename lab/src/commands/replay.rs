@@ -53,6 +53,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let mut live = crate::live::LiveView::new(scenario.seconds());
     let outcome = runtime.block_on(async {
         let shutdown = tokio_util::sync::CancellationToken::new();
         let on_signal = shutdown.clone();
@@ -62,8 +63,8 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
                 on_signal.cancel();
             }
         });
-        crate::replay::run(
-            crate::replay::Setup {
+        lab_replay::run(
+            lab_replay::Setup {
                 scenario,
                 spec: spec.clone(),
                 brokers,
@@ -71,9 +72,12 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
                 ledger_dir: dir.join("ledger"),
             },
             shutdown,
+            &mut live,
         )
         .await
-    })?;
+    });
+    live.finish();
+    let outcome = outcome?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     let mut notes = outcome.notes;
     notes.push(format!(

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::{load_spec, print_table, scenario_spec};
-use crate::accounting::Accounting;
-use crate::scenario::Scenario;
-use crate::timeline::Timeline;
+use lab_model::scenario::Scenario;
+use lab_model::timeline::Timeline;
+use lab_replay::accounting::Accounting;
 
 /// Render chart and summary from a timeline.csv (a replay's, or one recorded on a cluster).
 #[derive(Debug, Args)]
@@ -47,7 +47,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let accounting = crate::timeline::companion(timeline_path, "accounting")
+    let accounting = lab_model::timeline::companion(timeline_path, "accounting")
         .map(|file| Accounting::read_csv(&file))
         .transpose()?;
     let dir = out.unwrap_or_else(|| beside.to_path_buf());

@@ -39,7 +39,7 @@ pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     let scenario = load_scenario(&scenario, scaled_object)?;
     let spec = scenario_spec(&scenario)?;
     let started = Instant::now();
-    let timeline = crate::simulate::run(&scenario, &spec, seed)?;
+    let timeline = lab_model::simulate::run(&scenario, &spec, seed)?;
     let took = started.elapsed();
     let dir = out_dir(out, &scenario, "simulate");
     crate::report::write_all(
@@ -61,7 +61,7 @@ pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         dir.display()
     );
     if let Some(n) = seeds {
-        let spread = crate::simulate::robustness(&scenario, &spec, n)?;
+        let spread = lab_model::simulate::robustness(&scenario, &spec, n)?;
         println!("over seeds 1..={n}:");
         for (phase, counts) in scenario.phases.iter().zip(&spread.counts) {
             let shown: Vec<String> = counts

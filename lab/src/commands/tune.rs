@@ -2,18 +2,17 @@
 //! recommendation and every candidate, and with `--verify` replay the recommendation with
 //! the real binaries.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args;
-use serde::Deserialize;
-use serde_yaml_ng::Value;
 
 use super::{load_scenario, out_dir, scenario_spec};
-use crate::scenario::Scenario;
-use crate::tune::{report, Figures, Outcome, Search};
+use crate::report::tune as report;
+use lab_model::keda::model::ScaledObject;
+use lab_model::scenario::Scenario;
+use lab_model::tune::{Figures, Outcome, Search};
 
 /// Find the ScaledObject settings the scenario's workload should have.
 ///
@@ -70,10 +69,11 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
     let baseline_spec = scenario_spec(&scenario)?;
     let fitted = match &args.trace {
         Some(path) => {
-            let trace = crate::trace::read_trace(path)?;
-            let fit = crate::tune::fit::fit(&scenario, &baseline_spec, &trace, args.seeds.min(5))
-                .with_context(|| format!("{}: cannot fit a workload", path.display()))?;
-            let text = crate::tune::fit::markdown(&fit, &path.display().to_string());
+            let trace = lab_model::trace::read_trace(path)?;
+            let fit =
+                lab_model::tune::fit::fit(&scenario, &baseline_spec, &trace, args.seeds.min(5))
+                    .with_context(|| format!("{}: cannot fit a workload", path.display()))?;
+            let text = lab_model::tune::fit::markdown(&fit, &path.display().to_string());
             eprint!("{text}");
             scenario = fit.scenario;
             Some(text)
@@ -95,8 +95,17 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
         threads,
     };
     let started = Instant::now();
-    let outcome = search.run(&progress(started))?;
-    eprintln!();
+    let bar = std::sync::Mutex::new(crate::progress::Progress::new(
+        "tune",
+        search.planned() as u64,
+        "candidates",
+    ));
+    let outcome = search.run(&|done, _total| {
+        let mut bar = bar.lock().unwrap_or_else(|e| e.into_inner());
+        bar.set(done as u64, "");
+    });
+    bar.lock().unwrap_or_else(|e| e.into_inner()).finish();
+    let outcome = outcome?;
     let took = started.elapsed();
     let dir = out_dir(args.out.clone(), &scenario, "tune");
     report::write_files(&outcome, &dir)?;
@@ -115,11 +124,11 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
     std::fs::write(dir.join("summary.md"), &summary)?;
     if let Some(best) = outcome.recommendation() {
         let recommended = best.manifest.clone();
-        let spec = crate::keda::check(&recommended)
+        let spec = lab_model::keda::validate::validate(&recommended)
             .into_spec()
             .map_err(|p| anyhow::anyhow!("the recommendation is refused: {p:?}"))?;
-        let current = crate::simulate::run(&scenario, &baseline_spec, 1)?;
-        let better = crate::simulate::run(&scenario, &spec, 1)?;
+        let current = lab_model::simulate::run(&scenario, &baseline_spec, 1)?;
+        let better = lab_model::simulate::run(&scenario, &spec, 1)?;
         std::fs::write(dir.join("chart.svg"), report::chart(&current, &better))?;
     }
     print!("{summary}");
@@ -132,53 +141,31 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The scenario's ScaledObject as a YAML document (the compiled-in default where the
-/// repository is not).
-fn baseline_manifest(scenario: &Scenario) -> anyhow::Result<Value> {
+/// The scenario's ScaledObject, typed (the compiled-in default where the repository is
+/// not).
+fn baseline_manifest(scenario: &Scenario) -> anyhow::Result<ScaledObject> {
     let path = scenario.scaled_object_path();
     let text = if path.exists() {
         std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?
     } else {
-        crate::keda::REPOSITORY_SCALED_OBJECT.to_owned()
+        lab_model::keda::REPOSITORY_SCALED_OBJECT.to_owned()
     };
-    for document in serde_yaml_ng::Deserializer::from_str(&text) {
-        let value = Value::deserialize(document)?;
-        if value.get("kind").and_then(Value::as_str) == Some("ScaledObject") {
-            return Ok(value);
-        }
-    }
-    anyhow::bail!("{}: no ScaledObject in this file", path.display())
-}
-
-/// Prints "tune: 312/540 candidates" on stderr: in place on a terminal, every tenth
-/// otherwise.
-fn progress(started: Instant) -> impl Fn(usize, usize) + Sync {
-    let terminal = std::io::stderr().is_terminal();
-    move |done, total| {
-        let tenth = (total / 10).max(1);
-        if terminal || done % tenth == 0 || done == total {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(
-                err,
-                "{}tune: {done}/{total} candidates, {:.0} s{}",
-                if terminal { "\r" } else { "" },
-                started.elapsed().as_secs_f64(),
-                if terminal { "" } else { "\n" }
-            );
-            let _ = err.flush();
-        }
-    }
+    let shown = path.display().to_string();
+    let checked = lab_model::keda::check_text(&text, &shown)?;
+    checked
+        .object
+        .ok_or_else(|| anyhow::anyhow!("{shown}: the ScaledObject does not fit KEDA's schema"))
 }
 
 /// Replays the recommendation on the embedded broker; returns the verdict paragraph.
 fn verify(
     scenario: &Scenario,
-    best: &crate::tune::Candidate,
+    best: &lab_model::tune::Candidate,
     outcome: &Outcome,
     args: &TuneArgs,
     dir: &std::path::Path,
 ) -> anyhow::Result<String> {
-    let spec = crate::keda::check(&best.manifest)
+    let spec = lab_model::keda::validate::validate(&best.manifest)
         .into_spec()
         .map_err(|p| anyhow::anyhow!("the recommendation is refused: {p:?}"))?;
     let replay_dir = dir.join("verify");
@@ -189,8 +176,9 @@ fn verify(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let replayed = runtime.block_on(crate::replay::run(
-        crate::replay::Setup {
+    let mut live = crate::live::LiveView::new(scenario.seconds());
+    let replayed = runtime.block_on(lab_replay::run(
+        lab_replay::Setup {
             scenario: scenario.clone(),
             spec: spec.clone(),
             brokers: None,
@@ -198,7 +186,10 @@ fn verify(
             ledger_dir: replay_dir.join("ledger"),
         },
         tokio_util::sync::CancellationToken::new(),
-    ))?;
+        &mut live,
+    ));
+    live.finish();
+    let replayed = replayed?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     crate::report::write_all(
         &replayed.timeline,

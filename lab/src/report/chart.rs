@@ -4,10 +4,10 @@
 //! The PNG is rasterized by resvg with a font compiled in (DejaVu Sans Mono,
 //! lab/assets/fonts), never the machine's: the same text everywhere, or none missing.
 
-use std::fmt::Write as _;
+use std::fmt;
 use std::path::Path;
 
-use crate::timeline::Timeline;
+use lab_model::timeline::Timeline;
 
 const WIDTH: f64 = 1000.0;
 const PANEL: f64 = 170.0;
@@ -105,149 +105,168 @@ impl TimeAxis {
 
 /// The chart as SVG text.
 pub fn svg(timeline: &Timeline) -> String {
+    Chart(timeline).to_string()
+}
+
+/// A timeline drawn as SVG.
+struct Chart<'a>(&'a Timeline);
+
+impl fmt::Display for Chart<'_> {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        draw(out, self.0)
+    }
+}
+
+fn draw(out: &mut fmt::Formatter<'_>, timeline: &Timeline) -> fmt::Result {
     let axis = TimeAxis {
         end: timeline.scenario.seconds() as f64,
     };
     let panels = panels(timeline);
     let height = TOP + panels.len() as f64 * (PANEL + GAP) + 10.0;
-    let mut out = String::new();
-    let _ = writeln!(
+    writeln!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="{FONT_FAMILY}, monospace" font-size="12">"#
-    );
-    let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    )?;
+    writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#)?;
     let title = format!(
         "{} — {} ({} partitions)",
         timeline.scenario.name, timeline.mode, timeline.scenario.partitions
     );
-    let _ = writeln!(
+    writeln!(
         out,
         r#"<text class="title" x="{LEFT}" y="22" font-size="16" font-weight="bold">{}</text>"#,
         escape(&title)
-    );
+    )?;
     for (i, panel) in panels.iter().enumerate() {
         let top = TOP + i as f64 * (PANEL + GAP);
-        write_panel(&mut out, timeline, &axis, panel, top, i == 0);
+        write_panel(out, timeline, &axis, panel, top, i == 0)?;
     }
     write_time_ticks(
-        &mut out,
+        out,
         &axis,
         TOP + panels.len() as f64 * (PANEL + GAP) - GAP + 16.0,
-    );
-    out.push_str("</svg>\n");
-    out
+    )?;
+    writeln!(out, "</svg>")
 }
 
 fn write_panel(
-    out: &mut String,
+    out: &mut fmt::Formatter<'_>,
     timeline: &Timeline,
     axis: &TimeAxis,
     panel: &Panel,
     top: f64,
     names: bool,
-) {
+) -> fmt::Result {
     let scale_max = panel.scale_max();
     let y = |v: f64| top + PANEL - PANEL * (v / scale_max);
-    let _ = writeln!(
+    writeln!(
         out,
         r#"<g class="panel" data-quantity="{}" data-top="{top}" data-scale-max="{scale_max}">"#,
         panel.quantity
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         r##"<text class="panel-title" x="{LEFT}" y="{}" font-weight="bold">{}</text>"##,
         top - 6.0,
         escape(panel.title)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         r##"<rect class="frame" x="{LEFT}" y="{top}" width="{PLOT_WIDTH}" height="{PANEL}" fill="none" stroke="#999"/>"##
-    );
+    )?;
     for k in 0..=4 {
         let v = scale_max * k as f64 / 4.0;
         let yy = y(v);
-        let _ = writeln!(
+        writeln!(
             out,
             r##"<line class="grid" x1="{LEFT}" x2="{}" y1="{yy:.1}" y2="{yy:.1}" stroke="#eee"/>"##,
             LEFT + PLOT_WIDTH
-        );
-        let _ = writeln!(
+        )?;
+        writeln!(
             out,
             r##"<text class="y-tick" x="{}" y="{:.1}" text-anchor="end" fill="#555">{}</text>"##,
             LEFT - 6.0,
             yy + 4.0,
             trim(v)
-        );
+        )?;
     }
-    write_phases(out, timeline, axis, top, names);
+    write_phases(out, timeline, axis, top, names)?;
     for (from, to, v) in &panel.reference {
         let yy = y(*v);
-        let _ = writeln!(
+        writeln!(
             out,
             r##"<line class="published" data-value="{v}" x1="{:.1}" x2="{:.1}" y1="{yy:.1}" y2="{yy:.1}" stroke="#555" stroke-width="1.2" stroke-dasharray="6 4"/>"##,
             axis.x(*from),
             axis.x(*to)
-        );
+        )?;
     }
-    let _ = writeln!(
+    writeln!(
         out,
         r#"<path class="series" data-quantity="{}" d="{}" fill="none" stroke="{}" stroke-width="1.8"/>"#,
         panel.quantity,
         series_path(panel, axis, y),
         panel.color
-    );
-    out.push_str("</g>\n");
+    )?;
+    writeln!(out, "</g>")
 }
 
 /// A dashed line where each phase starts, its name in the first panel.
-fn write_phases(out: &mut String, timeline: &Timeline, axis: &TimeAxis, top: f64, names: bool) {
+fn write_phases(
+    out: &mut fmt::Formatter<'_>,
+    timeline: &Timeline,
+    axis: &TimeAxis,
+    top: f64,
+    names: bool,
+) -> fmt::Result {
     for (p, start) in timeline.phase_starts.iter().enumerate() {
         let xx = axis.x(*start);
-        let _ = writeln!(
+        writeln!(
             out,
             r##"<line class="phase" data-t="{start}" x1="{xx:.1}" x2="{xx:.1}" y1="{top}" y2="{}" stroke="#888" stroke-dasharray="4 3"/>"##,
             top + PANEL
-        );
+        )?;
         if names {
-            let _ = writeln!(
+            writeln!(
                 out,
                 r##"<text class="phase-name" x="{:.1}" y="{}" fill="#444" font-size="11">{}</text>"##,
                 xx + 4.0,
                 top + 14.0,
                 escape(&timeline.scenario.phases[p].name)
-            );
+            )?;
         }
     }
+    Ok(())
 }
 
 /// The path through every sample: straight segments, or steps for counts.
 fn series_path(panel: &Panel, axis: &TimeAxis, y: impl Fn(f64) -> f64) -> String {
-    let mut path = String::new();
+    let mut segments: Vec<String> = Vec::with_capacity(panel.values.len());
     let mut previous: Option<f64> = None;
     for (t, v) in &panel.values {
         let (xx, yy) = (axis.x(*t), y(*v));
-        let _ = match previous {
-            None => write!(path, "M{xx:.1},{yy:.1}"),
-            Some(prev_y) if panel.step => write!(path, " L{xx:.1},{prev_y:.1} L{xx:.1},{yy:.1}"),
-            Some(_) => write!(path, " L{xx:.1},{yy:.1}"),
-        };
+        segments.push(match previous {
+            None => format!("M{xx:.1},{yy:.1}"),
+            Some(prev_y) if panel.step => format!("L{xx:.1},{prev_y:.1} L{xx:.1},{yy:.1}"),
+            Some(_) => format!("L{xx:.1},{yy:.1}"),
+        });
         previous = Some(yy);
     }
-    path
+    segments.join(" ")
 }
 
-fn write_time_ticks(out: &mut String, axis: &TimeAxis, y: f64) {
+fn write_time_ticks(out: &mut fmt::Formatter<'_>, axis: &TimeAxis, y: f64) -> fmt::Result {
     let tick = nice_ceiling((axis.end / 10.0).max(1.0));
     let mut t = 0.0;
     while t <= axis.end + 0.001 {
-        let _ = writeln!(
+        writeln!(
             out,
             r##"<text class="x-tick" data-t="{t}" x="{:.1}" y="{y}" text-anchor="middle" fill="#555">{}s</text>"##,
             axis.x(t),
             trim(t)
-        );
+        )?;
         t += tick;
     }
+    Ok(())
 }
 
 fn nice_ceiling(v: f64) -> f64 {
@@ -304,8 +323,8 @@ pub fn write(timeline: &Timeline, dir: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Scenario;
-    use crate::timeline::Sample;
+    use lab_model::scenario::Scenario;
+    use lab_model::timeline::Sample;
 
     /// The published scenario (phases at 0, 120, 270 and 510 s; 750 s), one sample every
     /// 10 s with replicas 3 from 300 s on.

@@ -4,13 +4,14 @@
 
 pub mod chart;
 pub mod summary;
+pub mod tune;
 
 use anyhow::Context as _;
 use std::path::Path;
 
-use crate::accounting::Accounting;
-use crate::emulator::ScalingSpec;
-use crate::timeline::Timeline;
+use lab_model::emulator::ScalingSpec;
+use lab_model::timeline::Timeline;
+use lab_replay::accounting::Accounting;
 
 /// Writes every report of `timeline` into `dir` (created if needed).
 pub fn write_all(

@@ -2,12 +2,15 @@
 //! decisions that produced what was observed, and (for a replay) the accounting of every
 //! event.
 
-use std::fmt::Write as _;
+use std::fmt;
 
-use crate::accounting::Accounting;
-use crate::emulator::{CallOutcome, Controller, Decision, HpaReason, KedaAction, ScalingSpec, Why};
+use lab_model::emulator::{
+    CallOutcome, Controller, Decision, HpaReason, KedaAction, ScalingSpec, Why,
+};
+use lab_replay::accounting::Accounting;
 
-use crate::timeline::Timeline;
+use lab_model::markdown::Table;
+use lab_model::timeline::Timeline;
 
 /// The whole summary as Markdown.
 pub fn markdown(
@@ -16,64 +19,120 @@ pub fn markdown(
     accounting: Option<&Accounting>,
     notes: &[String],
 ) -> String {
-    let scenario = &timeline.scenario;
-    let c = &scenario.consumer;
-    let mut out = String::new();
-    let _ = writeln!(out, "# {} — {}\n", scenario.name, timeline.mode);
-    if !scenario.description.is_empty() {
-        let _ = writeln!(out, "{}\n", scenario.description);
+    Summary {
+        timeline,
+        spec,
+        accounting,
+        notes,
     }
-    let _ = writeln!(
-        out,
-        "Topic: {} partitions. Consumer: {} ms of work per event, offsets committed every {} ms, session timeout {} ms. \
-         ScaledObject: lagThreshold {}, pollingInterval {} s, cooldownPeriod {} s, replicas {}..{}{}.\n",
-        scenario.partitions,
-        c.processing_ms,
-        c.commit_interval_ms,
-        c.session_timeout_ms,
-        spec.trigger.lag_threshold,
-        spec.polling_interval / 1000,
-        spec.cooldown_period / 1000,
-        spec.min_replicas,
-        spec.max_replicas,
-        match &spec.behavior {
+    .to_string()
+}
+
+struct Summary<'a> {
+    timeline: &'a Timeline,
+    spec: &'a ScalingSpec,
+    accounting: Option<&'a Accounting>,
+    notes: &'a [String],
+}
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.header(out)?;
+        writeln!(out, "{}", phase_table(self.timeline))?;
+        if let Some(a) = self.accounting {
+            writeln!(out, "## Every event accounted for\n")?;
+            writeln!(
+                out,
+                "From the producer's and the consumers' ledgers and the group's committed offsets at the end: \
+                 lost = below the committed offset and never processed; duplicated = processed more than once \
+                 (at-least-once allows it); pending = not yet consumed when the run ended (still in the topic).\n"
+            )?;
+            writeln!(out, "{}", accounting_table(a))?;
+        }
+        for (i, phase) in self.timeline.scenario.phases.iter().enumerate() {
+            writeln!(out, "## {}\n", phase.name)?;
+            writeln!(out, "{}\n", explain(self.timeline, self.spec, i))?;
+        }
+        if !self.notes.is_empty() {
+            writeln!(out, "## Notes\n")?;
+            for note in self.notes {
+                writeln!(out, "- {note}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Summary<'_> {
+    /// The title, the settings, how to read "observed", and what the run lacked.
+    fn header(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (timeline, spec) = (self.timeline, self.spec);
+        let scenario = &timeline.scenario;
+        let c = &scenario.consumer;
+        writeln!(out, "# {} — {}\n", scenario.name, timeline.mode)?;
+        if !scenario.description.is_empty() {
+            writeln!(out, "{}\n", scenario.description)?;
+        }
+        let behavior = match &spec.behavior {
             Some(b) => format!(
                 ", scale-down window {} s, scale-up window {} s",
                 b.scale_down.stabilization_window / 1000,
                 b.scale_up.stabilization_window / 1000
             ),
             None => ", HPA legacy behavior".into(),
+        };
+        writeln!(
+            out,
+            "Topic: {} partitions. Consumer: {} ms of work per event, offsets committed every {} ms, session timeout {} ms. \
+             ScaledObject: lagThreshold {}, pollingInterval {} s, cooldownPeriod {} s, replicas {}..{}{behavior}.\n",
+            scenario.partitions,
+            c.processing_ms,
+            c.commit_interval_ms,
+            c.session_timeout_ms,
+            spec.trigger.lag_threshold,
+            spec.polling_interval / 1000,
+            spec.cooldown_period / 1000,
+            spec.min_replicas,
+            spec.max_replicas,
+        )?;
+        writeln!(
+            out,
+            "\"Observed\" is the replica count held longest over the second half of the phase \
+             (time-weighted; the first half is the transition), with the range seen in that half.\n"
+        )?;
+        if timeline.unread_cells > 0 {
+            writeln!(
+                out,
+                "**Gaps**: {} cell(s) of {} rows were empty in the recording (the recorder could not read them); each took the value of the row before.\n",
+                timeline.unread_cells,
+                timeline.samples.len()
+            )?;
         }
-    );
-    let _ = writeln!(
-        out,
-        "\"Observed\" is the replica count held longest over the second half of the phase \
-         (time-weighted; the first half is the transition), with the range seen in that half.\n"
-    );
-    if timeline.unread_cells > 0 {
-        let _ = writeln!(
-            out,
-            "**Gaps**: {} cell(s) of {} rows were empty in the recording (the recorder could not read them); each took the value of the row before.\n",
-            timeline.unread_cells,
-            timeline.samples.len()
-        );
+        if timeline.expired > 0 {
+            writeln!(
+                out,
+                "**Undelivered**: the producer gave up on {} event(s) held through a broker outage longer than its message.timeout.ms ({} s): they never reached the topic.\n",
+                timeline.expired,
+                workload::DELIVERY_TIMEOUT.as_secs()
+            )?;
+        }
+        if timeline.interrupted {
+            writeln!(out, "**Interrupted**: the run was stopped before its end; phases not reached show no result.\n")?;
+        }
+        Ok(())
     }
-    if timeline.expired > 0 {
-        let _ = writeln!(
-            out,
-            "**Undelivered**: the producer gave up on {} event(s) held through a broker outage longer than its message.timeout.ms (30 s): they never reached the topic.\n",
-            timeline.expired
-        );
-    }
-    if timeline.interrupted {
-        let _ = writeln!(out, "**Interrupted**: the run was stopped before its end; phases not reached show no result.\n");
-    }
-    let _ = writeln!(
-        out,
-        "| phase | published | observed | range (2nd half) | at end |"
-    );
-    let _ = writeln!(out, "|---|---|---|---|---|");
-    for (i, phase) in scenario.phases.iter().enumerate() {
+}
+
+/// "phase | published | observed": each phase's count against the published one.
+fn phase_table(timeline: &Timeline) -> Table {
+    let mut table = Table::new([
+        "phase",
+        "published",
+        "observed",
+        "range (2nd half)",
+        "at end",
+    ]);
+    for (i, phase) in timeline.scenario.phases.iter().enumerate() {
         let published = phase.published.map_or("-".into(), |p| p.to_string());
         match timeline.outcome(i) {
             Some(o) => {
@@ -82,51 +141,43 @@ pub fn markdown(
                     Some(_) => " ✗",
                     None => "",
                 };
-                let _ = writeln!(
-                    out,
-                    "| {} | {published} | {}{mark} ({}% of the time) | {}..{} | {} |",
-                    phase.name, o.settled, o.settled_share, o.min, o.max, o.at_end
-                );
+                table.row([
+                    phase.name.clone(),
+                    published,
+                    format!("{}{mark} ({}% of the time)", o.settled, o.settled_share),
+                    format!("{}..{}", o.min, o.max),
+                    o.at_end.to_string(),
+                ]);
             }
             None => {
-                let _ = writeln!(out, "| {} | {published} | not reached | | |", phase.name);
+                table.row([phase.name.as_str(), &published, "not reached", "", ""]);
             }
         }
     }
-    out.push('\n');
-    if let Some(a) = accounting {
-        let _ = writeln!(out, "## Every event accounted for\n");
-        let _ = writeln!(
-            out,
-            "From the producer's and the consumers' ledgers and the group's committed offsets at the end: \
-             lost = below the committed offset and never processed; duplicated = processed more than once \
-             (at-least-once allows it); pending = not yet consumed when the run ended (still in the topic).\n"
-        );
-        let _ = writeln!(
-            out,
-            "| phase | produced | processed | lost | duplicated | pending |"
-        );
-        let _ = writeln!(out, "|---|---|---|---|---|---|");
-        for r in a.rows.iter().chain([&a.total]) {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} |",
-                r.phase, r.produced, r.processed, r.lost, r.duplicated, r.pending
-            );
-        }
-        out.push('\n');
+    table
+}
+
+/// Every event, phase by phase and in total.
+fn accounting_table(a: &Accounting) -> Table {
+    let mut table = Table::new([
+        "phase",
+        "produced",
+        "processed",
+        "lost",
+        "duplicated",
+        "pending",
+    ]);
+    for r in a.rows.iter().chain([&a.total]) {
+        table.row([
+            r.phase.clone(),
+            r.produced.to_string(),
+            r.processed.to_string(),
+            r.lost.to_string(),
+            r.duplicated.to_string(),
+            r.pending.to_string(),
+        ]);
     }
-    for (i, phase) in scenario.phases.iter().enumerate() {
-        let _ = writeln!(out, "## {}\n", phase.name);
-        let _ = writeln!(out, "{}\n", explain(timeline, spec, i));
-    }
-    if !notes.is_empty() {
-        let _ = writeln!(out, "## Notes\n");
-        for note in notes {
-            let _ = writeln!(out, "- {note}");
-        }
-    }
-    out
+    table
 }
 
 /// One paragraph: what the producer did, what lag that made, what KEDA and the HPA did.
@@ -140,28 +191,30 @@ fn explain(timeline: &Timeline, spec: &ScalingSpec, phase: usize) -> String {
         .phase_samples(phase)
         .filter(|s| s.t >= half)
         .collect();
-    let mean = |f: &dyn Fn(&crate::timeline::Sample) -> f64| {
+    let mean = |f: &dyn Fn(&lab_model::timeline::Sample) -> f64| {
         settled.iter().map(|s| f(s)).sum::<f64>() / settled.len().max(1) as f64
     };
     let lag = mean(&|s| s.total_lag as f64);
     let metric = mean(&|s| s.metric as f64);
     let rate = mean(&|s| s.produced_per_s);
-    let mut text = String::new();
+    let mut text: Vec<String> = Vec::new();
     let producer = match timeline.scenario.phases[phase].producer_period_ms {
         Some(p) => format!(
             "The producer sent one event every {p} ms ({rate:.1}/s measured over the second half)."
         ),
         None => "The producer was deleted: nothing was produced.".into(),
     };
-    let (proposal, within) =
-        crate::emulator::hpa::recommendation(spec, metric.round() as i64, outcome.settled.max(1));
-    let _ = write!(
-        text,
+    let (proposal, within) = lab_model::emulator::hpa::recommendation(
+        spec,
+        metric.round() as i64,
+        outcome.settled.max(1),
+    );
+    text.push(format!(
         "{producer} Over the second half the lag averaged {lag:.1} events and the metric {metric:.1}; at {} replica(s) \
-         the HPA proposes {proposal} for that metric{}. ",
+         the HPA proposes {proposal} for that metric{}.",
         outcome.settled.max(1),
         if within { " (within its tolerance)" } else { "" }
-    );
+    ));
     let in_phase: Vec<&Decision> = timeline
         .decisions
         .iter()
@@ -171,9 +224,9 @@ fn explain(timeline: &Timeline, spec: &ScalingSpec, phase: usize) -> String {
         // A timeline recorded on a cluster: the replica changes are all there is.
         let changes: Vec<String> = settled_changes(timeline, phase);
         if changes.is_empty() {
-            let _ = write!(text, "The replica count did not change in this phase. ");
+            text.push("The replica count did not change in this phase.".into());
         } else {
-            let _ = write!(text, "Replica changes seen: {}. ", changes.join("; "));
+            text.push(format!("Replica changes seen: {}.", changes.join("; ")));
         }
     } else {
         let polls: Vec<_> = in_phase
@@ -181,34 +234,29 @@ fn explain(timeline: &Timeline, spec: &ScalingSpec, phase: usize) -> String {
             .filter(|d| d.by == Controller::Keda)
             .collect();
         let active = polls.iter().filter(|d| d.active).count();
-        let _ = write!(
-            text,
-            "KEDA found the trigger active in {active} of its {} polls in this phase. ",
+        text.push(format!(
+            "KEDA found the trigger active in {active} of its {} polls in this phase.",
             polls.len()
-        );
+        ));
         let changes: Vec<String> = in_phase
             .iter()
             .filter(|d| d.from != d.replicas)
             .map(|d| describe_change(d, spec))
             .collect();
         if changes.is_empty() {
-            let _ = write!(
-                text,
-                "No controller changed the replica count in this phase. "
-            );
+            text.push("No controller changed the replica count in this phase.".into());
         } else {
-            let _ = write!(text, "Changes: {}. ", changes.join("; "));
+            text.push(format!("Changes: {}.", changes.join("; ")));
         }
         if let Some(faults) = faults(&in_phase) {
-            let _ = write!(text, "{faults} ");
+            text.push(faults);
         }
     }
-    let _ = write!(
-        text,
+    text.push(format!(
         "Result: {} replica(s) for {}% of the second half (range {}..{}).",
         outcome.settled, outcome.settled_share, outcome.min, outcome.max
-    );
-    text
+    ));
+    text.join(" ")
 }
 
 /// What held or moved the replicas while scaler calls failed: each rule that decided, how

@@ -3,6 +3,8 @@
 //! ScaledObject the emulator must refuse. Each suite uses its own part of it.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -20,8 +22,7 @@ pub fn text(bytes: &[u8]) -> String {
 
 /// A path in the repository, as `lab` takes it on its command line.
 pub fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
+    lab_model::scenario::repo_root()
         .join(path)
         .display()
         .to_string()

@@ -1,0 +1,124 @@
+//! The built-in scenarios: `published` (the write-up's run on the manifests' topic) and
+//! `original` (the original manifests' 3-partition topic).
+
+use super::format::{default_scaled_object, pod_start, rebalance_round, session};
+use super::topic::{manifest_partitions, TOPIC_MANIFEST};
+use super::{Assignment, ConsumerModel, Phase, Scenario};
+
+impl Scenario {
+    /// The published run: on the manifests' topic, 1000 ms, producer deleted, 100 ms,
+    /// then 10 s.
+    pub fn published() -> anyhow::Result<Self> {
+        let partitions = manifest_partitions(TOPIC_MANIFEST, "k8s/kafka/topic.yaml")?;
+        Ok(Self {
+            name: "published".into(),
+            description: format!(
+                "The published run on the manifests' {partitions}-partition topic. The consumer takes \
+                 {PUBLISHED_PROCESSING_MS} ms per event and commits every {PUBLISHED_COMMIT_MS} ms: \
+                 the settings under which {partitions} partitions give 3 replicas at a 100 ms period."
+            ),
+            partitions,
+            start_replicas: 1,
+            scaled_object: default_scaled_object(),
+            consumer: ConsumerModel {
+                processing_ms: PUBLISHED_PROCESSING_MS,
+                commit_interval_ms: PUBLISHED_COMMIT_MS,
+                session_timeout_ms: session(),
+                pod_start_ms: pod_start(),
+                rebalance_round_ms: rebalance_round(),
+                assignment: Assignment::default(),
+                stuck_partition: None,
+            },
+            history: None,
+            phases: published_phases(),
+        })
+    }
+
+    /// The original manifests: a 3-partition topic and a consumer that processes
+    /// instantly and commits every 5 s (the Java client's default).
+    pub fn original() -> Self {
+        Self {
+            name: "original".into(),
+            description: "The original manifests: topic `event` with 3 partitions, a consumer that processes \
+                          instantly with the Java client's 5 s auto-commit."
+                .into(),
+            partitions: 3,
+            start_replicas: 1,
+            scaled_object: default_scaled_object(),
+            consumer: ConsumerModel {
+                processing_ms: 0,
+                commit_interval_ms: 5000,
+                session_timeout_ms: session(),
+                pod_start_ms: pod_start(),
+                rebalance_round_ms: rebalance_round(),
+                assignment: Assignment::default(),
+                stuck_partition: None,
+            },
+            history: None,
+            phases: published_phases(),
+        }
+    }
+}
+
+/// Consumer settings of the `published` scenario (see `docs/lab.md` for how they were
+/// chosen).
+pub const PUBLISHED_PROCESSING_MS: u64 = 50;
+pub const PUBLISHED_COMMIT_MS: u64 = 2070;
+
+fn published_phases() -> Vec<Phase> {
+    vec![
+        Phase {
+            name: "period 1000 ms".into(),
+            seconds: 120,
+            producer_period_ms: Some(1000),
+            published: Some(1),
+            ..Phase::default()
+        },
+        Phase {
+            name: "producer deleted".into(),
+            seconds: 150,
+            producer_period_ms: None,
+            published: Some(0),
+            ..Phase::default()
+        },
+        Phase {
+            name: "period 100 ms".into(),
+            seconds: 240,
+            producer_period_ms: Some(100),
+            published: Some(3),
+            ..Phase::default()
+        },
+        Phase {
+            name: "period 10 s".into(),
+            seconds: 240,
+            producer_period_ms: Some(10_000),
+            published: Some(1),
+            ..Phase::default()
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_ins_load() {
+        let published = Scenario::load("published").unwrap();
+        assert_eq!(published.partitions, 10, "from k8s/kafka/topic.yaml");
+        assert_eq!(
+            published
+                .phases
+                .iter()
+                .map(|p| p.published)
+                .collect::<Vec<_>>(),
+            [Some(1), Some(0), Some(3), Some(1)]
+        );
+        assert!(published.seconds() < 15 * 60, "real time under 15 minutes");
+        let original = Scenario::load("original").unwrap();
+        assert_eq!(
+            (original.partitions, original.consumer.commit_interval_ms),
+            (3, 5000)
+        );
+    }
+}

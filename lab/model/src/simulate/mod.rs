@@ -1,0 +1,100 @@
+//! `lab simulate`: the scenario in virtual time with a model of the workload, no broker,
+//! driven by the same run loop as the replay ([`crate::run`]). The model itself is in
+//! [`model`]; this module is its face to the run loop and the many-seed summary.
+//!
+//! Deterministic for a given seed.
+
+mod model;
+
+use std::collections::BTreeMap;
+
+use crate::emulator::{Millis, ScalingSpec};
+use crate::run::{self, Observation, World, WARMUP_MS};
+use crate::scenario::Scenario;
+use crate::timeline::Timeline;
+use model::Model;
+
+/// Runs `scenario` against the emulator configured by `spec`.
+pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> anyhow::Result<Timeline> {
+    let mut model = Model::new(scenario, seed);
+    futures::executor::block_on(run::drive(
+        scenario,
+        spec,
+        &mut model,
+        &mut run::Unwatched,
+        "simulate",
+    ))
+}
+
+/// How often each phase settled at each replica count over seeds 1..=n.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spread {
+    /// Per phase: replica count -> seeds.
+    pub counts: Vec<BTreeMap<u32, u64>>,
+    /// Seeds whose every phase matched its published count.
+    pub all_as_published: u64,
+}
+
+pub fn robustness(scenario: &Scenario, spec: &ScalingSpec, n: u64) -> anyhow::Result<Spread> {
+    let mut counts = vec![BTreeMap::<u32, u64>::new(); scenario.phases.len()];
+    let mut all_as_published = 0;
+    for seed in 1..=n {
+        let timeline = run(scenario, spec, seed)?;
+        let mut all = true;
+        for (i, phase) in scenario.phases.iter().enumerate() {
+            let settled = timeline.outcome(i).map(|o| o.settled);
+            if let Some(settled) = settled {
+                *counts[i].entry(settled).or_default() += 1;
+            }
+            all &= phase.published.is_none() || phase.published == settled;
+        }
+        all_as_published += u64::from(all);
+    }
+    Ok(Spread {
+        counts,
+        all_as_published,
+    })
+}
+
+impl World for Model {
+    fn now(&self) -> Millis {
+        self.clock().saturating_sub(WARMUP_MS)
+    }
+
+    async fn warm_up(&mut self, period_ms: Option<u64>, replicas: u32) -> anyhow::Result<()> {
+        self.start(period_ms, replicas);
+        self.advance_to(WARMUP_MS);
+        Ok(())
+    }
+
+    async fn set_producer(&mut self, period_ms: Option<u64>, phase: usize) -> anyhow::Result<()> {
+        self.new_producer(period_ms, phase);
+        Ok(())
+    }
+
+    async fn observe(&mut self) -> anyhow::Result<Observation> {
+        Ok(self.observation())
+    }
+
+    async fn scale(&mut self, replicas: u32) -> anyhow::Result<()> {
+        self.scale_to(replicas);
+        Ok(())
+    }
+
+    fn running(&self) -> u32 {
+        self.replica_count()
+    }
+
+    fn expired(&self) -> u64 {
+        self.expired_events()
+    }
+
+    fn event_delays(&mut self) -> Vec<Millis> {
+        Model::event_delays(self)
+    }
+
+    async fn advance(&mut self, until: Millis) -> anyhow::Result<bool> {
+        self.advance_to(WARMUP_MS + until);
+        Ok(true)
+    }
+}

@@ -1,0 +1,693 @@
+//! The workload `lab simulate` models, stepped every 10 ms of virtual time:
+//! - the producer sends one event per period to the partition librdkafka's default
+//!   partitioner picks for key `seq` (CRC32 of the key, modulo the partition count), or
+//!   where the phase's shape sends it (a hot partition, silent partitions:
+//!   [`workload::shape::Shape`], the replay producer's own rule); a new phase is a new
+//!   producer pod (a pod start later, at a random point of its period, sequence from 0),
+//!   which first sends the phase's burst, if any;
+//! - each consumer replica takes events from its partitions in turn, spends
+//!   `processing_ms` on each, stores the offset, and commits its stored offsets every
+//!   `commit_interval_ms` (its own timer, from its start, as librdkafka's is), and when it
+//!   loses a partition or stops; a stuck partition (a poison record at its head) is never
+//!   got past;
+//! - a replica the Deployment gains starts a random 0.5x..1.5x `pod_start_ms` later; the
+//!   newest replica stops first;
+//! - every join or leave rebalances the group. Cooperative-sticky: only partitions that
+//!   change owner move; a join takes two rounds of `rebalance_round_ms`, a leave one;
+//!   until it is over the group's commits fail (RebalanceInProgress) and moving partitions
+//!   are not consumed. Eager: every member commits and gives up every partition first,
+//!   one round, and the whole group waits. A partition's new owner starts at its committed
+//!   offset (at the log start when it has none, or when retention deleted it);
+//! - while the broker is away nothing is delivered, consumed or committed: the producer
+//!   holds its events and delivers them when the broker is back, except those older than
+//!   its `message.timeout.ms` (30 s); an outage as long as the session timeout costs the
+//!   group its members, and they all join again;
+//! - the emulator reads end and committed offsets, as KEDA does, at its own schedule, or
+//!   fails as the scenario says.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::emulator::{Millis, Offsets, ScalerError};
+use crate::run::{Observation, WARMUP_MS};
+use crate::scenario::{Assignment, ConsumerModel, Scenario, Span};
+
+/// Virtual time step, ms.
+const STEP: Millis = 10;
+
+/// The producer's delivery timeout ([`workload::DELIVERY_TIMEOUT`]): an event not
+/// delivered this long after it was sent fails.
+const MESSAGE_TIMEOUT_MS: Millis = workload::DELIVERY_TIMEOUT.as_millis() as Millis;
+
+#[derive(Debug)]
+struct Replica {
+    id: u32,
+    /// Joins the group at this time.
+    joins_at: Millis,
+    member: bool,
+    /// The event in progress: (partition, ms left).
+    busy: Option<(usize, Millis)>,
+    next_commit: Millis,
+    /// Round-robin cursor over partitions.
+    cursor: usize,
+}
+
+struct Partition {
+    /// Log-start offset (retention deleted everything before it).
+    start: i64,
+    end: i64,
+    /// Next offset to process.
+    position: i64,
+    /// Offset after the last processed event.
+    stored: i64,
+    committed: Option<i64>,
+    owner: Option<u32>,
+    /// Not consumed before this time (moving between owners).
+    available_at: Millis,
+    /// A poison record at its head: no replica gets past it.
+    stuck: bool,
+    /// When each event from offset `base` on was sent (model clock).
+    sent: Vec<Millis>,
+    base: i64,
+    /// The first offset whose processing has not been recorded yet.
+    unrecorded: i64,
+}
+
+impl Partition {
+    /// An event sent at `at` lands at the log end.
+    fn append(&mut self, at: Millis) {
+        self.sent.push(at);
+        self.end += 1;
+    }
+
+    /// The event at `offset` was processed at `at`: its delay, the first time.
+    fn processed(&mut self, offset: i64, at: Millis) -> Option<Millis> {
+        if offset < self.unrecorded {
+            return None;
+        }
+        self.unrecorded = offset + 1;
+        let sent = *self.sent.get(usize::try_from(offset - self.base).ok()?)?;
+        (sent >= WARMUP_MS).then(|| at.saturating_sub(sent))
+    }
+
+    /// Where a new owner starts: the committed offset, or the log start when there is
+    /// none or retention deleted it (`auto.offset.reset: earliest`).
+    fn resume_at(&self) -> i64 {
+        self.committed.unwrap_or(self.start).max(self.start)
+    }
+}
+
+/// The phase's producer pod.
+struct Producer {
+    period: Millis,
+    next_send: Millis,
+    seq: u64,
+    shape: workload::shape::Shape,
+    /// Events it sends at once with its first one.
+    burst: u64,
+}
+
+/// What the scenario does to the broker and to KEDA's scaler, in scenario time.
+struct Faults {
+    outages: Vec<Span>,
+    scaler_errors: Vec<(Span, ScalerError)>,
+    /// Whether the broker was away at the last step.
+    down: bool,
+    /// When the current outage began (model clock).
+    down_since: Millis,
+    /// Events the producer holds while the broker is away: (sent at, partition).
+    held: Vec<(Millis, usize)>,
+    /// Events that failed: held longer than `message.timeout.ms`.
+    expired: u64,
+}
+
+/// The modelled workload; `clock` counts from the start of the warm-up.
+pub(super) struct Model {
+    scenario: Scenario,
+    consumer: ConsumerModel,
+    clock: Millis,
+    /// The group's commits fail until then (a rebalance is in progress).
+    rebalancing_until: Millis,
+    partitions: Vec<Partition>,
+    replicas: Vec<Replica>,
+    next_id: u32,
+    rng: StdRng,
+    producer: Option<Producer>,
+    faults: Faults,
+    /// Each event's time from sent to processed (the first time), for events sent in
+    /// scenario time.
+    delays: Vec<Millis>,
+}
+
+impl Model {
+    pub(super) fn new(scenario: &Scenario, seed: u64) -> Self {
+        let silent_from_start = scenario
+            .phases
+            .first()
+            .map(|p| p.silent_partitions.clone())
+            .unwrap_or_default();
+        let partitions = (0..scenario.partitions)
+            .map(|p| {
+                let (start, end, committed) = match scenario.history {
+                    // A new group on an old topic: nothing committed.
+                    Some(h) => ((h.events - h.retained) as i64, h.events as i64, None),
+                    // The demo was already running: the group has committed every
+                    // partition it ever got an event on.
+                    None if silent_from_start.contains(&p) => (0, 0, None),
+                    None => (0, 0, Some(0)),
+                };
+                Partition {
+                    start,
+                    end,
+                    position: start,
+                    stored: start,
+                    committed,
+                    owner: None,
+                    available_at: 0,
+                    stuck: scenario.consumer.stuck_partition == Some(p),
+                    sent: Vec::new(),
+                    base: end,
+                    unrecorded: end,
+                }
+            })
+            .collect();
+        Self {
+            scenario: scenario.clone(),
+            consumer: scenario.consumer.clone(),
+            clock: 0,
+            rebalancing_until: 0,
+            partitions,
+            replicas: Vec::new(),
+            next_id: 0,
+            rng: StdRng::seed_from_u64(seed),
+            producer: None,
+            faults: Faults {
+                outages: scenario.outages(),
+                scaler_errors: scenario.scaler_errors(),
+                down: false,
+                down_since: 0,
+                held: Vec::new(),
+                expired: 0,
+            },
+            delays: Vec::new(),
+        }
+    }
+
+    /// Each event's time from sent to first processed, ms (events sent in scenario time).
+    pub(super) fn event_delays(&mut self) -> Vec<Millis> {
+        std::mem::take(&mut self.delays)
+    }
+
+    pub(super) fn clock(&self) -> Millis {
+        self.clock
+    }
+
+    pub(super) fn expired_events(&self) -> u64 {
+        self.faults.expired
+    }
+
+    pub(super) fn replica_count(&self) -> u32 {
+        self.replicas.len() as u32
+    }
+
+    /// The warm start: `replicas` members already holding their partitions, and the first
+    /// phase's producer.
+    pub(super) fn start(&mut self, period_ms: Option<u64>, replicas: u32) {
+        self.reconcile(replicas);
+        for r in &mut self.replicas {
+            r.joins_at = 0;
+        }
+        let first_send = period_ms.map(|p| self.rng.random_range(0..p.min(1000)));
+        self.producer = period_ms.zip(first_send).map(|(p, at)| Producer {
+            period: p,
+            next_send: at,
+            seq: 0,
+            shape: self.scenario.shape(0),
+            burst: 0,
+        });
+    }
+
+    /// A new producer pod for `phase` (a pod start later), or none.
+    pub(super) fn new_producer(&mut self, period_ms: Option<u64>, phase: usize) {
+        self.producer = period_ms.map(|p| {
+            let jitter = self.rng.random_range(0..p.min(1000));
+            Producer {
+                period: p,
+                next_send: self.clock + self.consumer.pod_start_ms + jitter,
+                seq: 0,
+                shape: self.scenario.shape(phase),
+                burst: self.scenario.phases[phase].burst.unwrap_or(0),
+            }
+        });
+    }
+
+    /// What KEDA's scaler finds now: an error, or every partition's end and committed
+    /// offsets (KEDA v2.20.2 reads no log-start offset).
+    pub(super) fn observation(&self) -> Observation {
+        let now = self.clock.saturating_sub(WARMUP_MS);
+        if self.broker_down() {
+            return Observation::Error(ScalerError::BrokerUnreachable);
+        }
+        if let Some((_, e)) = self
+            .faults
+            .scaler_errors
+            .iter()
+            .find(|(span, _)| span.contains(now))
+        {
+            return Observation::Error(*e);
+        }
+        Observation::Offsets(Offsets::numbered(
+            self.partitions.iter().map(|p| (p.end, p.committed)),
+        ))
+    }
+
+    pub(super) fn scale_to(&mut self, replicas: u32) {
+        if self.reconcile(replicas) {
+            // A leave: one round.
+            self.rebalance(self.consumer.rebalance_round_ms);
+        }
+    }
+
+    /// Steps to `clock`. Steps in which nothing would happen but time passing (no send,
+    /// join, commit, event finished or taken, broker going or coming) are skipped in one
+    /// go: the result is the same as stepping through them, in far fewer steps.
+    pub(super) fn advance_to(&mut self, clock: Millis) {
+        while self.clock < clock {
+            let next = self.next_eventful_step(clock);
+            if next > self.clock {
+                self.pass_quietly(next - self.clock);
+                if self.clock >= clock {
+                    break;
+                }
+            }
+            self.step();
+            self.clock += STEP;
+        }
+    }
+
+    /// The first step, at or after now and at most `limit`, in which something happens.
+    fn next_eventful_step(&self, limit: Millis) -> Millis {
+        let now = self.clock;
+        // The first step at or after `t`.
+        let grid = |t: Millis| t.div_ceil(STEP) * STEP;
+        let mut next = limit;
+        let mut at = |t: Millis| next = next.min(grid(t).max(now));
+        for span in &self.faults.outages {
+            at(WARMUP_MS + span.start);
+            at(WARMUP_MS + span.end);
+        }
+        if let Some(p) = &self.producer {
+            at(p.next_send);
+        }
+        if self.faults.down {
+            // Nothing joins, is consumed or committed while the broker is away.
+            return next;
+        }
+        let mut idle_members = false;
+        for r in &self.replicas {
+            if !r.member {
+                at(r.joins_at);
+                continue;
+            }
+            at(r.next_commit);
+            match r.busy {
+                // Finishes in the step where what is left fits in it.
+                Some((_, left)) => at(now + left.saturating_sub(1) / STEP * STEP),
+                None => idle_members = true,
+            }
+        }
+        if idle_members {
+            // An idle member takes the next event of its partitions once they are free.
+            for p in self
+                .partitions
+                .iter()
+                .filter(|p| !p.stuck && p.position < p.end)
+            {
+                let idle_owner = p.owner.is_some_and(|o| {
+                    self.replicas
+                        .iter()
+                        .any(|r| r.id == o && r.member && r.busy.is_none())
+                });
+                if idle_owner {
+                    at(p.available_at);
+                }
+            }
+        }
+        next
+    }
+
+    /// `ms` of steps in which nothing happens: events in progress get on with it.
+    fn pass_quietly(&mut self, ms: Millis) {
+        if !self.faults.down {
+            for r in self.replicas.iter_mut().filter(|r| r.member) {
+                if let Some((_, left)) = &mut r.busy {
+                    *left -= ms;
+                }
+            }
+        }
+        self.clock += ms;
+    }
+
+    /// Whether the broker is away at the current step (outages are in scenario time).
+    fn broker_down(&self) -> bool {
+        self.clock >= WARMUP_MS
+            && self
+                .faults
+                .outages
+                .iter()
+                .any(|s| s.contains(self.clock - WARMUP_MS))
+    }
+
+    /// One 10 ms step: the broker goes or comes back, produce, join, consume, commit.
+    fn step(&mut self) {
+        let down = self.broker_down();
+        if down != self.faults.down {
+            self.faults.down = down;
+            if down {
+                self.faults.down_since = self.clock;
+            } else {
+                self.broker_back();
+            }
+        }
+        self.produce();
+        if down {
+            // Nothing joins, is consumed or committed without a broker.
+            return;
+        }
+        self.join_due();
+        self.consume();
+        self.commit_due();
+    }
+
+    fn produce(&mut self) {
+        let clock = self.clock;
+        let partitions = self.partitions.len() as u32;
+        let Some(producer) = &mut self.producer else {
+            return;
+        };
+        while producer.next_send <= clock {
+            for _ in 0..=std::mem::take(&mut producer.burst) {
+                let seq = producer.seq;
+                let p = producer.shape.partition(seq, partitions) as usize;
+                producer.seq += 1;
+                if self.faults.down {
+                    self.faults.held.push((clock, p));
+                } else {
+                    self.partitions[p].append(clock);
+                }
+            }
+            producer.next_send += producer.period;
+        }
+    }
+
+    /// The broker is back: held events are delivered (those still within the message
+    /// timeout); after an outage as long as the session timeout every member joins again.
+    fn broker_back(&mut self) {
+        for (sent_at, p) in std::mem::take(&mut self.faults.held) {
+            if self.clock - sent_at <= MESSAGE_TIMEOUT_MS {
+                self.partitions[p].append(sent_at);
+            } else {
+                self.faults.expired += 1;
+            }
+        }
+        if self.clock - self.faults.down_since >= self.consumer.session_timeout_ms {
+            // The coordinator expired every member: their partitions are lost (not
+            // revoked: nothing is committed), and the whole group joins again.
+            for p in &mut self.partitions {
+                p.owner = None;
+            }
+            for r in &mut self.replicas {
+                r.busy = None;
+            }
+            self.rebalance(2 * self.consumer.rebalance_round_ms);
+        }
+    }
+
+    fn join_due(&mut self) {
+        let clock = self.clock;
+        let mut joined = false;
+        for r in self
+            .replicas
+            .iter_mut()
+            .filter(|r| !r.member && r.joins_at <= clock)
+        {
+            r.member = true;
+            joined = true;
+        }
+        if joined {
+            // A join: two rounds of the cooperative protocol, one of the eager one (none
+            // for the replicas that were already running at the start).
+            let rounds = match self.consumer.assignment {
+                Assignment::CooperativeSticky => 2,
+                Assignment::Eager => 1,
+            };
+            let duration = if clock == 0 {
+                0
+            } else {
+                rounds * self.consumer.rebalance_round_ms
+            };
+            self.rebalance(duration);
+        }
+    }
+
+    fn commit_due(&mut self) {
+        let due: Vec<u32> = self
+            .replicas
+            .iter()
+            .filter(|r| r.member && r.next_commit <= self.clock)
+            .map(|r| r.id)
+            .collect();
+        for id in due {
+            self.commit(id);
+            let interval = self.consumer.commit_interval_ms;
+            if let Some(r) = self.replicas.iter_mut().find(|r| r.id == id) {
+                r.next_commit += interval;
+            }
+        }
+    }
+
+    fn commit(&mut self, owner: u32) {
+        if self.clock < self.rebalancing_until || self.faults.down {
+            return;
+        }
+        for p in self
+            .partitions
+            .iter_mut()
+            .filter(|p| p.owner == Some(owner))
+        {
+            // librdkafka commits only offsets stored since it last committed.
+            if p.stored > p.committed.unwrap_or(p.start) {
+                p.committed = Some(p.stored);
+            }
+        }
+    }
+
+    /// A rebalance of `duration`: cooperative-sticky keeps owners within their quota and
+    /// gives the rest to the members with room, in order; eager takes every partition
+    /// away first (each member commits what it stored) and deals them out in ranges.
+    fn rebalance(&mut self, duration: Millis) {
+        let eager = self.consumer.assignment == Assignment::Eager;
+        if eager {
+            // Revoked before the group rebalances: these commits succeed.
+            let members: Vec<u32> = self.replicas.iter().map(|r| r.id).collect();
+            for id in members {
+                self.finish_in_flight(id);
+                self.commit(id);
+            }
+        }
+        self.rebalancing_until = self.rebalancing_until.max(self.clock + duration);
+        let members: Vec<u32> = self
+            .replicas
+            .iter()
+            .filter(|r| r.member)
+            .map(|r| r.id)
+            .collect();
+        let target = if eager {
+            range_assignment(&members, self.partitions.len())
+        } else {
+            self.sticky_assignment(&members)
+        };
+        for (p, new_owner) in target.into_iter().enumerate() {
+            let old_owner = self.partitions[p].owner;
+            if old_owner == new_owner && !eager {
+                continue;
+            }
+            if let Some(old) = old_owner {
+                // The old owner finishes an event of this partition; its commit on revoke
+                // happens mid-rebalance and fails, so the new owner reads again from the
+                // last committed offset.
+                if let Some(r) = self.replicas.iter_mut().find(|r| r.id == old) {
+                    if r.busy.is_some_and(|(bp, _)| bp == p) {
+                        r.busy = None;
+                        self.partitions[p].stored = self.partitions[p].position;
+                    }
+                }
+            }
+            let part = &mut self.partitions[p];
+            part.owner = new_owner;
+            part.position = part.resume_at();
+            part.stored = part.position;
+            part.available_at = self.rebalancing_until;
+        }
+    }
+
+    /// Cooperative-sticky: current owners keep up to their quota; the rest go to members
+    /// with room, in order.
+    fn sticky_assignment(&self, members: &[u32]) -> Vec<Option<u32>> {
+        let n = self.partitions.len();
+        let quota = |i: usize| {
+            if members.is_empty() {
+                0
+            } else {
+                n / members.len() + usize::from(i < n % members.len())
+            }
+        };
+        let mut kept = vec![0usize; members.len()];
+        let mut target: Vec<Option<u32>> = vec![None; n];
+        for (p, partition) in self.partitions.iter().enumerate() {
+            if let Some(i) = partition
+                .owner
+                .and_then(|o| members.iter().position(|m| *m == o))
+            {
+                if kept[i] < quota(i) {
+                    kept[i] += 1;
+                    target[p] = partition.owner;
+                }
+            }
+        }
+        for slot in target.iter_mut().filter(|t| t.is_none()) {
+            if let Some(i) = (0..members.len()).find(|&i| kept[i] < quota(i)) {
+                kept[i] += 1;
+                *slot = Some(members[i]);
+            }
+        }
+        target
+    }
+
+    /// A member's event in progress ends where it is (its offset stored).
+    fn finish_in_flight(&mut self, id: u32) {
+        if let Some(r) = self.replicas.iter_mut().find(|r| r.id == id) {
+            if let Some((p, _)) = r.busy.take() {
+                self.partitions[p].stored = self.partitions[p].position;
+            }
+        }
+    }
+
+    /// Brings the number of replicas to `wanted`: new ones start, the newest stop.
+    /// Returns whether a member left the group.
+    fn reconcile(&mut self, wanted: u32) -> bool {
+        let mut left = false;
+        while (self.replicas.len() as u32) < wanted {
+            let pod_start = self.consumer.pod_start_ms;
+            let starts_at = self.clock
+                + self
+                    .rng
+                    .random_range(pod_start / 2..=pod_start + pod_start / 2);
+            self.replicas.push(Replica {
+                id: self.next_id,
+                joins_at: starts_at,
+                member: false,
+                busy: None,
+                // librdkafka starts the auto-commit timer when the client is created.
+                next_commit: starts_at + self.consumer.commit_interval_ms,
+                cursor: 0,
+            });
+            self.next_id += 1;
+        }
+        while (self.replicas.len() as u32) > wanted {
+            let leaving = self.replicas.last().map(|r| (r.id, r.member));
+            let Some((id, member)) = leaving else { break };
+            if member {
+                self.finish_in_flight(id);
+                // Its last commit comes before it leaves: it succeeds (unless the broker
+                // is away).
+                let until = std::mem::take(&mut self.rebalancing_until);
+                self.commit(id);
+                self.rebalancing_until = until;
+                for p in self.partitions.iter_mut().filter(|p| p.owner == Some(id)) {
+                    p.owner = None;
+                }
+                left = true;
+            }
+            self.replicas.pop();
+        }
+        left
+    }
+
+    fn consume(&mut self) {
+        let (clock, processing) = (self.clock, self.consumer.processing_ms);
+        for r in self.replicas.iter_mut().filter(|r| r.member) {
+            let mut budget = STEP;
+            loop {
+                if let Some((p, left)) = r.busy {
+                    if left > budget {
+                        r.busy = Some((p, left - budget));
+                        break;
+                    }
+                    budget -= left;
+                    r.busy = None;
+                    let part = &mut self.partitions[p];
+                    part.stored = part.position;
+                    let done_at = clock + (STEP - budget);
+                    if let Some(delay) = part.processed(part.position - 1, done_at) {
+                        self.delays.push(delay);
+                    }
+                }
+                let n = self.partitions.len();
+                let next = (r.cursor..n).chain(0..r.cursor).find(|&p| {
+                    let part = &self.partitions[p];
+                    part.owner == Some(r.id)
+                        && !part.stuck
+                        && part.available_at <= clock
+                        && part.position < part.end
+                });
+                let Some(p) = next else { break };
+                r.cursor = (p + 1) % n;
+                self.partitions[p].position += 1;
+                r.busy = Some((p, processing));
+            }
+        }
+    }
+}
+
+/// Eager `range`: partitions in order, split in contiguous ranges over the members in
+/// order, the first members taking one more when they do not divide evenly.
+fn range_assignment(members: &[u32], partitions: usize) -> Vec<Option<u32>> {
+    if members.is_empty() {
+        return vec![None; partitions];
+    }
+    let (each, extra) = (partitions / members.len(), partitions % members.len());
+    let mut target = Vec::with_capacity(partitions);
+    for (i, m) in members.iter().enumerate() {
+        let count = each + usize::from(i < extra);
+        target.extend(std::iter::repeat_n(Some(*m), count));
+    }
+    target
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_events_spread_over_all_partitions() {
+        let keyed = workload::shape::Shape::default();
+        let mut counts = [0u32; 10];
+        for seq in 0..1000 {
+            counts[keyed.partition(seq, 10) as usize] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| (70..=130).contains(&c)),
+            "{counts:?}"
+        );
+    }
+
+    #[test]
+    fn range_assignment_deals_contiguous_ranges() {
+        assert_eq!(
+            range_assignment(&[7, 9, 4], 10),
+            [7, 7, 7, 7, 9, 9, 9, 4, 4, 4].map(Some)
+        );
+        assert_eq!(range_assignment(&[], 2), [None, None]);
+    }
+}

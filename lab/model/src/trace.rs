@@ -1,0 +1,159 @@
+//! The lag trace: JSON lines of every partition's end and committed offsets over time, as
+//! `lab lag --record` writes them on a cluster, `lab simulate` and `lab replay` write them
+//! beside their timelines (`trace.jsonl`, with the replicas running), `lab plan` replays
+//! them through the emulator and `lab tune --trace` fits a workload to them.
+//!
+//! A line: `{"t": seconds, "partitions": [{"partition": id, "end": N, "committed":
+//! N|null}, ...], "total_lag": N, "replicas": N}` (`partition` defaults to the entry's
+//! index; `total_lag` and `replicas` are optional), or an error a scaler got from then on,
+//! `{"t": 60, "error": "broker unreachable"}`.
+
+use anyhow::Context as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::emulator::{Offsets, ScalerError};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSample {
+    pub t: f64,
+    /// Every partition's offsets (absent from an error sample).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<Vec<TracePartition>>,
+    /// Lag summed as KEDA computes it, when the recorder knew it (informational: plan
+    /// computes its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_lag: Option<i64>,
+    /// The error a scaler gets from `t` on, instead of offsets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The consumer replicas running at `t`, when the recorder knew them (`lab tune
+    /// --trace` needs them to fit a replica's throughput; `lab plan` ignores them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracePartition {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<i32>,
+    pub end: i64,
+    pub committed: Option<i64>,
+}
+
+impl TraceSample {
+    /// The offsets this sample records (partition ids defaulting to positions).
+    pub fn offsets(&self) -> Vec<Offsets> {
+        self.partitions
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Offsets {
+                partition: p.partition.unwrap_or(i as i32),
+                end: p.end,
+                committed: p.committed,
+            })
+            .collect()
+    }
+
+    /// A sample of `offsets` at `t` seconds.
+    pub fn of(t: f64, offsets: &[Offsets], total_lag: Option<i64>) -> Self {
+        Self {
+            t,
+            partitions: Some(
+                offsets
+                    .iter()
+                    .map(|o| TracePartition {
+                        partition: Some(o.partition),
+                        end: o.end,
+                        committed: o.committed,
+                    })
+                    .collect(),
+            ),
+            total_lag,
+            error: None,
+            replicas: None,
+        }
+    }
+
+    /// A sample of a scaler error at `t` seconds.
+    pub fn failed(t: f64, error: ScalerError) -> Self {
+        Self {
+            t,
+            partitions: None,
+            total_lag: None,
+            error: Some(error.as_str().to_owned()),
+            replicas: None,
+        }
+    }
+}
+
+/// The latest time a trace may reach, s: a year of samples (a recording longer than that
+/// is a mistake, and replaying it stays bounded).
+pub const LAST_T_S: f64 = 365.0 * 86_400.0;
+
+/// Reads and checks a trace file.
+pub fn read_trace(path: &Path) -> anyhow::Result<Vec<TraceSample>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse_trace(&text).with_context(|| format!("{}", path.display()))
+}
+
+pub fn parse_trace(text: &str) -> anyhow::Result<Vec<TraceSample>> {
+    let mut samples: Vec<TraceSample> = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let n = i + 1;
+        let sample: TraceSample = serde_json::from_str(line)
+            .map_err(|e| anyhow::anyhow!("line {n}: {}", crate::line::one_line(&e.to_string())))?;
+        anyhow::ensure!(
+            sample.t.is_finite() && (0.0..=LAST_T_S).contains(&sample.t),
+            "line {n}: t must be a number of seconds from 0 to {LAST_T_S} (a year)"
+        );
+        if let Some(previous) = samples.last() {
+            anyhow::ensure!(
+                sample.t >= previous.t,
+                "line {n}: t={} goes back in time (previous {})",
+                sample.t,
+                previous.t
+            );
+        }
+        match &sample.error {
+            Some(error) => {
+                anyhow::ensure!(
+                    sample.partitions.is_none() && sample.total_lag.is_none(),
+                    "line {n}: an error sample carries no partitions or total_lag (the scaler read nothing)"
+                );
+                ScalerError::parse(error).map_err(|e| {
+                    anyhow::anyhow!("line {n}: error: {}", crate::line::one_line(&e.to_string()))
+                })?;
+            }
+            None => anyhow::ensure!(
+                sample.partitions.is_some(),
+                "line {n}: missing field `partitions` (or `error`, for a sample where the scaler failed)"
+            ),
+        }
+        let mut ids = std::collections::HashSet::new();
+        for (p, partition) in sample.offsets().iter().enumerate() {
+            anyhow::ensure!(
+                partition.end >= 0,
+                "line {n}: partitions[{p}].end is negative"
+            );
+            anyhow::ensure!(
+                partition.partition >= 0 && ids.insert(partition.partition),
+                "line {n}: partitions[{p}]: partition id {} is negative or repeated",
+                partition.partition
+            );
+        }
+        samples.push(sample);
+    }
+    anyhow::ensure!(!samples.is_empty(), "the trace has no samples");
+    Ok(samples)
+}

@@ -1,0 +1,260 @@
+//! What `lab tune` leaves in its directory: `scaled-object.yaml` (the recommendation),
+//! `candidates.csv` (every candidate with its figures and rank), `summary.md`, and
+//! `chart.svg` (the baseline and the recommendation on the same seed).
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use lab_model::markdown::Table;
+use lab_model::timeline::{Sample, Timeline};
+use lab_model::tune::{Candidate, Figures, Outcome};
+
+/// One row of `candidates.csv`.
+#[derive(Serialize)]
+struct Row<'a> {
+    rank: usize,
+    within_objective: bool,
+    misses: String,
+    p95_lag: f64,
+    p95_delay_s: f64,
+    replica_seconds: f64,
+    scale_changes: f64,
+    lag_threshold: i64,
+    activation_lag_threshold: i64,
+    polling_s: Option<u32>,
+    cooldown_s: Option<u32>,
+    min: u32,
+    max: u32,
+    up_window_s: u32,
+    down_window_s: u32,
+    down_percent_per_30s: u32,
+    partitions: &'a str,
+}
+
+fn row(rank: usize, c: &Candidate) -> Row<'static> {
+    let k = &c.knobs;
+    Row {
+        rank,
+        within_objective: c.misses.is_empty(),
+        misses: c.misses.join("; "),
+        p95_lag: c.figures.p95_lag,
+        p95_delay_s: c.figures.p95_delay_s,
+        replica_seconds: c.figures.replica_seconds,
+        scale_changes: c.figures.scale_changes,
+        lag_threshold: k.lag_threshold,
+        activation_lag_threshold: k.activation_lag_threshold,
+        polling_s: (k.min == 0).then_some(k.polling_s),
+        cooldown_s: (k.min == 0).then_some(k.cooldown_s),
+        min: k.min,
+        max: k.max,
+        up_window_s: k.up_window_s,
+        down_window_s: k.down_window_s,
+        down_percent_per_30s: k.down_percent,
+        partitions: match k.partitions {
+            lab_model::tune::knobs::PartitionOption::Plain => "plain",
+            lab_model::tune::knobs::PartitionOption::LimitToPartitionsWithLag => {
+                "limitToPartitionsWithLag"
+            }
+            lab_model::tune::knobs::PartitionOption::EvenDistribution => {
+                "ensureEvenDistributionOfPartitions"
+            }
+        },
+    }
+}
+
+/// Writes `candidates.csv`, and `scaled-object.yaml` when there is a recommendation.
+pub fn write_files(outcome: &Outcome, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("candidates.csv");
+    let mut w = csv::Writer::from_path(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    for (i, c) in outcome.ranked.iter().enumerate() {
+        w.serialize(row(i + 1, c))?;
+    }
+    w.flush()?;
+    if let Some(best) = outcome.recommendation() {
+        let yaml = serde_yaml_ng::to_string(&best.manifest)?;
+        std::fs::write(
+            dir.join("scaled-object.yaml"),
+            format!(
+                "# Recommended by `lab tune`: {}.\n# Figures over the tuning seeds: {}.\n{yaml}",
+                best.knobs,
+                describe(&best.figures)
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// `p95 lag 12, p95 delay 1.8 s, 410 replica-seconds, 6 scale changes`.
+pub fn describe(f: &Figures) -> String {
+    format!(
+        "p95 lag {:.0}, p95 delay {:.1} s, {:.0} replica-seconds, {:.1} scale changes",
+        f.p95_lag, f.p95_delay_s, f.replica_seconds, f.scale_changes
+    )
+}
+
+/// `summary.md`: the objective, the baseline and the recommendation side by side, the
+/// runners-up, and (with `--verify`) the replay's verdict.
+pub fn summary(outcome: &Outcome, scenario: &str, seeds: u64, verify: Option<&str>) -> String {
+    Summary {
+        outcome,
+        scenario,
+        seeds,
+        verify,
+    }
+    .to_string()
+}
+
+struct Summary<'a> {
+    outcome: &'a Outcome,
+    scenario: &'a str,
+    seeds: u64,
+    verify: Option<&'a str>,
+}
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (outcome, o) = (self.outcome, &self.outcome.objective);
+        writeln!(out, "# lab tune — {}\n", self.scenario)?;
+        writeln!(
+            out,
+            "{} candidates simulated over seeds 1..={} ({} more left out: KEDA refuses them or they draw advice). \
+             Objective: p95 lag at most {:.0}{}, then the fewest replica-seconds, then the fewest scale changes.\n",
+            outcome.ranked.len(),
+            self.seeds,
+            outcome.rejected,
+            o.max_p95_lag,
+            o.max_p95_delay_s.map_or(String::new(), |d| format!(" and p95 delay at most {d:.1} s")),
+        )?;
+        let mut table = Table::new([
+            "",
+            "p95 lag",
+            "p95 delay (s)",
+            "replica-seconds",
+            "scale changes",
+        ]);
+        let mut line = |name: &str, f: &Figures| {
+            table.row([
+                name.to_owned(),
+                format!("{:.0}", f.p95_lag),
+                format!("{:.1}", f.p95_delay_s),
+                format!("{:.0}", f.replica_seconds),
+                format!("{:.1}", f.scale_changes),
+            ]);
+        };
+        line("baseline", &outcome.baseline);
+        if let Some(best) = outcome.recommendation() {
+            line("recommended", &best.figures);
+        }
+        write!(out, "{table}")?;
+        match outcome.recommendation() {
+            Some(best) => {
+                writeln!(
+                    out,
+                    "\nRecommended: {}. Written to `scaled-object.yaml`.\n",
+                    best.knobs
+                )?;
+                writeln!(out, "Runners-up:\n")?;
+                let runners_up = outcome.ranked.iter().skip(1).take(4);
+                for c in runners_up.filter(|c| c.misses.is_empty()) {
+                    writeln!(out, "- {}: {}", c.knobs, describe(&c.figures))?;
+                }
+                writeln!(out)?;
+            }
+            None => {
+                writeln!(
+                    out,
+                    "\n**No candidate meets the objective.** The nearest:\n"
+                )?;
+                for c in outcome.ranked.iter().take(5) {
+                    let misses = c.misses.join(", ");
+                    writeln!(
+                        out,
+                        "- {}: {} (misses {misses})",
+                        c.knobs,
+                        describe(&c.figures)
+                    )?;
+                }
+                writeln!(out)?;
+            }
+        }
+        if let Some(v) = self.verify {
+            writeln!(out, "## Verified by replay\n\n{v}\n")?;
+        }
+        Ok(())
+    }
+}
+
+/// `chart.svg`: replicas and lag over time, baseline and recommendation on one seed.
+pub fn chart(baseline: &Timeline, recommended: &Timeline) -> String {
+    let (w, h, pad) = (900.0, 240.0, 40.0);
+    let t_max = baseline.samples.last().map_or(1.0, |s| s.t).max(1.0);
+    let series = |t: &Timeline, value: fn(&Sample) -> f64, top: f64, max: f64| {
+        t.samples
+            .iter()
+            .map(|s| {
+                let x = pad + (s.t / t_max) * (w - 2.0 * pad);
+                let y = top + h - pad - (value(s) / max.max(1.0)) * (h - 2.0 * pad);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    type Quantity = fn(&Sample) -> f64;
+    let replicas: Quantity = |s| f64::from(s.replicas);
+    let lag: Quantity = |s| s.total_lag as f64;
+    let peak = |f: Quantity| {
+        baseline
+            .samples
+            .iter()
+            .chain(&recommended.samples)
+            .map(f)
+            .fold(1.0, f64::max)
+    };
+    let (max_r, max_l) = (peak(replicas), peak(lag));
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" font-family="monospace" font-size="12">"#,
+        2.0 * h
+    );
+    for (i, (name, f, max)) in [("replicas", replicas, max_r), ("lag", lag, max_l)]
+        .into_iter()
+        .enumerate()
+    {
+        let top = i as f64 * h;
+        svg.push_str(&format!(
+            r##"<text x="{pad}" y="{}">{name} (max {max:.0}): baseline grey, recommended blue</text><polyline class="baseline {name}" fill="none" stroke="#888" points="{}"/><polyline class="recommended {name}" fill="none" stroke="#1f5fbf" points="{}"/>"##,
+            top + 16.0,
+            series(baseline, f, top, max),
+            series(recommended, f, top, max)
+        ));
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_draws_both_runs_for_both_quantities() {
+        let scenario = lab_model::scenario::Scenario::published().unwrap();
+        let spec = scenario.load_scaled_object().unwrap().spec;
+        let t = lab_model::simulate::run(&scenario, &spec, 1).unwrap();
+        let svg = chart(&t, &t);
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let lines: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline"))
+            .collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(
+            lines[0].attribute("points").unwrap().split(' ').count(),
+            t.samples.len()
+        );
+    }
+}
