@@ -1,6 +1,6 @@
-//! The README's bench figures are the ones the bench wrote: each quoted median is read
-//! back from the file the README links to, so a new run that is not copied over (or a
-//! figure typed by hand) fails here.
+//! The bench figures docs/performance.md quotes are the ones the bench wrote: each quoted
+//! median is read back from the file the page links to, so a new run that is not copied
+//! over (or a figure typed by hand) fails here.
 
 use std::path::Path;
 
@@ -27,12 +27,12 @@ fn median(cell: &str) -> &str {
     cell.split(" (").next().unwrap()
 }
 
-/// The README paragraph that starts with `bold`, on one line.
-fn paragraph(readme: &str, bold: &str) -> String {
-    let text = readme
+/// The paragraph of `doc` that starts with `bold`, on one line.
+fn paragraph(doc: &str, bold: &str) -> String {
+    let text = doc
         .split(bold)
         .nth(1)
-        .unwrap_or_else(|| panic!("README has no {bold:?}"));
+        .unwrap_or_else(|| panic!("docs/performance.md has no {bold:?}"));
     let text = text.split("\n\n").next().unwrap();
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -40,7 +40,10 @@ fn paragraph(readme: &str, bold: &str) -> String {
 #[test]
 fn the_readme_quotes_the_simulate_and_tune_speeds_the_bench_wrote() {
     let file = read("docs/results/bench-simulate-tune.md");
-    let readme = paragraph(&read("README.md"), "**Simulation and tune speed, since**");
+    let readme = paragraph(
+        &read("docs/performance.md"),
+        "**Simulation and tune speed, since**",
+    );
     let (before, after) = file
         .split_once("## After")
         .expect("a before and an after section");
@@ -68,6 +71,9 @@ fn the_readme_quotes_the_simulate_and_tune_speeds_the_bench_wrote() {
         "(512 candidates".to_owned(),
     ]);
     for text in quoted {
-        assert!(readme.contains(&text), "README lacks {text:?}: {readme}");
+        assert!(
+            readme.contains(&text),
+            "docs/performance.md lacks {text:?}: {readme}"
+        );
     }
 }

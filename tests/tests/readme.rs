@@ -1,14 +1,15 @@
-//! The README's configuration tables say what the binaries read: every declared setting
-//! (`producer::config`, `consumer::config`, `common::service`) has its
-//! row, with its spellings, default and meaning, and every row is a declared setting or
-//! one of the few variables read another way. A table that drifts from the code fails here.
+//! The configuration tables of docs/reference.md (moved there from the README) say what the
+//! binaries read: every declared setting (`producer::config`, `consumer::config`,
+//! `common::service`) has its row, with its spellings, default and meaning, and every row
+//! is a declared setting or one of the few variables read another way. A table that drifts
+//! from the code fails here.
 
 use std::collections::BTreeMap;
 
 use common::config::Setting;
 use lab_model::markdown::Table;
 
-/// Variables the README's "Both" table documents that are not settings (read directly,
+/// Variables the "Both" table documents that are not settings (read directly,
 /// or a family of names).
 const OTHER_VARIABLES: &[&str] = &[
     "`HOSTNAME`",
@@ -21,7 +22,7 @@ const OTHER_VARIABLES: &[&str] = &[
 /// The rows of the table that follows the line `heading` (key -> the other three cells).
 fn table(readme: &str, heading: &str) -> BTreeMap<String, [String; 3]> {
     let table = Table::after(readme, heading)
-        .unwrap_or_else(|| panic!("README has no table after {heading:?}"));
+        .unwrap_or_else(|| panic!("reference.md: no table after {heading:?}"));
     table
         .rows()
         .iter()
@@ -59,8 +60,8 @@ fn check(readme: &str, heading: &str, settings: &[&Setting], others: &[&str]) {
 
 #[test]
 fn the_configuration_tables_match_the_declared_settings() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/reference.md");
+    let readme = std::fs::read_to_string(path).unwrap();
     let shared: Vec<&Setting> = common::service::SHARED_SETTINGS.to_vec();
     let own = |all: Vec<&'static Setting>| -> Vec<&'static Setting> {
         all.into_iter()

@@ -75,6 +75,16 @@ pub trait Watch {
 pub struct Unwatched;
 impl Watch for Unwatched {}
 
+/// What a run keeps of what it sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every sample, decision and trace line: what the reports and `trace.jsonl` need.
+    Everything,
+    /// Only what the watch is told as the run goes (and the events' delays): a tune's
+    /// figures are taken that way, without a day of samples in memory.
+    Watched,
+}
+
 /// Runs `scenario` in `world`, scaled by `spec`; returns the timeline (marked interrupted
 /// when the world was stopped early).
 pub async fn drive<W: World>(
@@ -83,8 +93,15 @@ pub async fn drive<W: World>(
     world: &mut W,
     watch: &mut dyn Watch,
     mode: &'static str,
+    keep: Keep,
 ) -> anyhow::Result<Timeline> {
     let mut timeline = Timeline::new(scenario.clone(), mode);
+    if keep == Keep::Everything {
+        // One sample a second: reserved once, not grown (and copied) as the run goes.
+        let samples = scenario.seconds() as usize + 1;
+        timeline.samples.reserve_exact(samples);
+        timeline.trace.reserve_exact(samples);
+    }
     world
         .warm_up(
             scenario.phases[0].producer_period_ms,
@@ -101,7 +118,12 @@ pub async fn drive<W: World>(
     let (mut phase, mut next_sample, mut hpa_desired) = (0usize, 0, scenario.start_replicas);
     let mut sampler = Sampler {
         scenario,
-        spec,
+        scaler: crate::emulator::scaler::KafkaScaler::new(spec.trigger.clone()),
+        names: scenario
+            .phases
+            .iter()
+            .map(|p| p.name.as_str().into())
+            .collect(),
         produced_at: None,
         last_read: None,
     };
@@ -123,14 +145,18 @@ pub async fn drive<W: World>(
             if d.by == Controller::Hpa {
                 hpa_desired = d.desired;
             }
-            timeline.decisions.push(d);
+            if keep == Keep::Everything {
+                timeline.decisions.push(d);
+            }
         }
         world.scale(autoscaler.replicas()).await?;
         if now >= next_sample {
             let sample = sampler.sample(now, phase, &observation, hpa_desired, &autoscaler, world);
             watch.sample(&sample, &scenario.phases[phase].name, scenario.phases.len());
-            timeline.trace.push(trace_sample(&sample, &observation));
-            timeline.samples.push(sample);
+            if keep == Keep::Everything {
+                timeline.trace.push(trace_sample(&sample, &observation));
+                timeline.samples.push(sample);
+            }
             next_sample = (now / SAMPLE_MS + 1) * SAMPLE_MS;
         }
         let next_phase = phase_starts
@@ -165,7 +191,10 @@ fn trace_sample(sample: &Sample, observation: &Observation) -> TraceSample {
 /// Makes the timeline's samples: what the lag looks like now, as a fresh scaler reads it.
 struct Sampler<'a> {
     scenario: &'a Scenario,
-    spec: &'a ScalingSpec,
+    /// Reads each sample's lag as a fresh scaler would ([`crate::emulator::scaler::KafkaScaler::forget`]).
+    scaler: crate::emulator::scaler::KafkaScaler,
+    /// Each phase's name, shared by its samples.
+    names: Vec<std::sync::Arc<str>>,
     /// The last end-offset total and when it was read (for the produce rate).
     produced_at: Option<(Millis, i64)>,
     /// The last offsets read (a sample during a scaler error shows them again).
@@ -193,8 +222,8 @@ impl Sampler<'_> {
                 };
                 self.produced_at = Some((now, end_total));
                 // A fresh scaler: the sample shows the lag, not excludePersistentLag's memory.
-                let reading = crate::emulator::scaler::KafkaScaler::new(self.spec.trigger.clone())
-                    .read(offsets);
+                self.scaler.forget();
+                let reading = self.scaler.read(offsets);
                 self.last_read = Some((reading.total_lag, reading.metric, reading.active));
                 (rate, (reading.total_lag, reading.metric, reading.active))
             }
@@ -205,7 +234,7 @@ impl Sampler<'_> {
         Sample {
             t: now as f64 / 1000.0,
             phase,
-            phase_name: p.name.clone(),
+            phase_name: self.names[phase].clone(),
             period_ms: p.producer_period_ms.unwrap_or(0),
             produced_per_s,
             total_lag,

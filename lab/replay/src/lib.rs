@@ -279,7 +279,15 @@ pub async fn run(
         started: None,
         shutdown,
     };
-    let result = run::drive(&scenario, &spec, &mut replay, watch, "replay").await;
+    let result = run::drive(
+        &scenario,
+        &spec,
+        &mut replay,
+        watch,
+        "replay",
+        run::Keep::Everything,
+    )
+    .await;
     eprintln!("stopping the workload (producer flush, consumers commit and leave)...");
     let epoch_ms = replay.started.map(|(_, ms)| ms);
     if replay.down {

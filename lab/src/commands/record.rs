@@ -31,7 +31,7 @@ pub struct RecordArgs {
     pub seconds: Option<u64>,
     #[command(flatten)]
     pub kafka: KafkaArgs,
-    /// Name the rows' phases after a scenario's (published, original, or a file): the
+    /// Name the rows' phases after a scenario's (published, original, diurnal, or a file): the
     /// experiment's phases, so `lab report --scenario` compares them with the published
     /// counts.
     #[arg(long)]

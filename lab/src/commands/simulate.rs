@@ -11,7 +11,7 @@ use super::{load_scenario, out_dir, print_table, scenario_spec};
 /// Run a scenario in virtual time with a model of the workload (no broker).
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// published, original, or a scenario file (.toml, .yaml).
+    /// published, original, diurnal, or a scenario file (.toml, .yaml).
     #[arg(long, default_value = "published")]
     pub scenario: String,
     /// Scale with this ScaledObject instead of the scenario's (a what-if).

@@ -24,7 +24,7 @@ use lab_model::tune::{Figures, Outcome, Search};
 /// changes.
 #[derive(Debug, Args)]
 pub struct TuneArgs {
-    /// published, original, or a scenario file (.toml, .yaml).
+    /// published, original, diurnal, or a scenario file (.toml, .yaml).
     #[arg(long, default_value = "published")]
     pub scenario: String,
     /// The ScaledObject to improve on (default: the scenario's); with --trace, the one

@@ -335,7 +335,7 @@ mod tests {
             timeline.samples.push(Sample {
                 t,
                 phase: timeline.phase_at(t),
-                phase_name: String::new(),
+                phase_name: "".into(),
                 period_ms: 100,
                 produced_per_s: 10.0,
                 total_lag: (t as i64) / 10,

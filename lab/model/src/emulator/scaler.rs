@@ -79,6 +79,12 @@ impl KafkaScaler {
         }
     }
 
+    /// Forgets the committed offsets it remembers (`excludePersistentLag`'s memory): its
+    /// next reading is a fresh scaler's.
+    pub fn forget(&mut self) {
+        self.previous_committed.clear();
+    }
+
     pub fn trigger(&self) -> &KafkaTrigger {
         &self.trigger
     }

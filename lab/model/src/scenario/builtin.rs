@@ -1,5 +1,6 @@
-//! The built-in scenarios: `published` (the write-up's run on the manifests' topic) and
-//! `original` (the original manifests' 3-partition topic).
+//! The built-in scenarios: `published` (the write-up's run on the manifests' topic),
+//! `original` (the original manifests' 3-partition topic) and `diurnal` (a day of the
+//! published workload: 24 hours following a workday's curve).
 
 use super::format::{default_scaled_object, pod_start, rebalance_round, session};
 use super::topic::{manifest_partitions, TOPIC_MANIFEST};
@@ -57,6 +58,71 @@ impl Scenario {
             history: None,
             phases: published_phases(),
         }
+    }
+}
+
+/// A day's produce rate, events/s, hour by hour from midnight (`None`: the producer is
+/// deleted). A stylized workday curve, not fitted to any dataset: a quiet evening
+/// declining to a night trough that reaches zero (01:00-05:00, no producer), a morning
+/// ramp from 05:00, a noon peak of 20 events/s (what one published consumer processes at
+/// 50 ms an event), an afternoon plateau and an evening decline; and a nightly batch job
+/// at 02:00 ([`DIURNAL_BATCH`]).
+pub const DIURNAL_RATES: [Option<f64>; 24] = [
+    Some(2.0),
+    None,
+    Some(0.0),
+    None,
+    None,
+    Some(0.5),
+    Some(2.0),
+    Some(5.0),
+    Some(10.0),
+    Some(14.0),
+    Some(16.0),
+    Some(18.0),
+    Some(20.0),
+    Some(18.0),
+    Some(16.0),
+    Some(15.0),
+    Some(14.0),
+    Some(12.0),
+    Some(10.0),
+    Some(8.0),
+    Some(6.0),
+    Some(5.0),
+    Some(4.0),
+    Some(3.0),
+];
+
+/// The nightly batch job: events produced at once at 02:00 (the hour's only other event
+/// is the batch producer's one per hour).
+pub const DIURNAL_BATCH: u64 = 20_000;
+
+impl Scenario {
+    /// A day of the published workload: 24 one-hour phases whose producer period follows
+    /// [`DIURNAL_RATES`], with the nightly batch at 02:00.
+    pub fn diurnal() -> anyhow::Result<Self> {
+        let mut day = Self::published()?;
+        day.name = "diurnal".into();
+        day.description = "A day of the published workload: a stylized workday curve (night trough reaching \
+             zero at 01:00-05:00, morning ramp, noon peak of 20 events/s, afternoon plateau, evening \
+             decline) and a nightly batch of 20000 events at 02:00."
+            .into();
+        day.phases = DIURNAL_RATES
+            .iter()
+            .enumerate()
+            .map(|(hour, rate)| Phase {
+                name: format!("{hour:02}:00"),
+                seconds: 3600,
+                producer_period_ms: rate.map(|r| match r > 0.0 {
+                    true => (1000.0 / r).round() as u64,
+                    false => 3_600_000,
+                }),
+                burst: (hour == 2).then_some(DIURNAL_BATCH),
+                ..Phase::default()
+            })
+            .collect();
+        Ok(day)
     }
 }
 

@@ -41,6 +41,7 @@ impl Scenario {
         let builtin = match name_or_path {
             "published" => Self::published()?,
             "original" => Self::original(),
+            "diurnal" => Self::diurnal()?,
             path => return format::from_file(Path::new(path)),
         };
         builtin.validate()?;

@@ -23,6 +23,26 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> anyhow::Result
         &mut model,
         &mut run::Unwatched,
         "simulate",
+        run::Keep::Everything,
+    ))
+}
+
+/// Runs `scenario` telling `watch` each sample and decision, keeping nothing else but the
+/// events' delays (in the returned timeline): what a tune's figures need of a run.
+pub fn watched(
+    scenario: &Scenario,
+    spec: &ScalingSpec,
+    seed: u64,
+    watch: &mut dyn run::Watch,
+) -> anyhow::Result<Timeline> {
+    let mut model = Model::new(scenario, seed);
+    futures::executor::block_on(run::drive(
+        scenario,
+        spec,
+        &mut model,
+        watch,
+        "simulate",
+        run::Keep::Watched,
     ))
 }
 

@@ -48,8 +48,16 @@ struct Replica {
     /// The event in progress: (partition, ms left).
     busy: Option<(usize, Millis)>,
     next_commit: Millis,
-    /// Round-robin cursor over partitions.
+    /// Round-robin cursor: the partition after the one it last took from (mod the
+    /// partition count) ...
     cursor: usize,
+    /// ... and where in `owned` that is: the next look for an event starts there.
+    cursor_at: usize,
+    /// The partitions it owns, in order (kept by [`Model::refresh_ownership`]).
+    owned: Vec<usize>,
+    /// How many of them hold an event to take (not stuck, position before the end): a
+    /// replica with none is passed over without a look at its partitions.
+    backlog: usize,
 }
 
 struct Partition {
@@ -66,8 +74,9 @@ struct Partition {
     available_at: Millis,
     /// A poison record at its head: no replica gets past it.
     stuck: bool,
-    /// When each event from offset `base` on was sent (model clock).
-    sent: Vec<Millis>,
+    /// When each event from offset `base` on was sent (model clock); the front is
+    /// dropped as events are processed, so it holds about the backlog.
+    sent: std::collections::VecDeque<Millis>,
     base: i64,
     /// The first offset whose processing has not been recorded yet.
     unrecorded: i64,
@@ -76,7 +85,7 @@ struct Partition {
 impl Partition {
     /// An event sent at `at` lands at the log end.
     fn append(&mut self, at: Millis) {
-        self.sent.push(at);
+        self.sent.push_back(at);
         self.end += 1;
     }
 
@@ -86,8 +95,17 @@ impl Partition {
             return None;
         }
         self.unrecorded = offset + 1;
+        // Events before it will never be recorded again: their send times go.
+        while self.base < offset && self.sent.pop_front().is_some() {
+            self.base += 1;
+        }
         let sent = *self.sent.get(usize::try_from(offset - self.base).ok()?)?;
         (sent >= WARMUP_MS).then(|| at.saturating_sub(sent))
+    }
+
+    /// Whether an owner has an event to take here.
+    fn has_work(&self) -> bool {
+        !self.stuck && self.position < self.end
     }
 
     /// Where a new owner starts: the committed offset, or the log start when there is
@@ -137,6 +155,7 @@ pub(super) struct Model {
     /// Each event's time from sent to processed (the first time), for events sent in
     /// scenario time.
     delays: Vec<Millis>,
+    keyed: KeyedPartitions,
 }
 
 impl Model {
@@ -165,7 +184,7 @@ impl Model {
                     owner: None,
                     available_at: 0,
                     stuck: scenario.consumer.stuck_partition == Some(p),
-                    sent: Vec::new(),
+                    sent: Default::default(),
                     base: end,
                     unrecorded: end,
                 }
@@ -190,6 +209,7 @@ impl Model {
                 expired: 0,
             },
             delays: Vec::new(),
+            keyed: KeyedPartitions::borrow(scenario.partitions),
         }
     }
 
@@ -303,45 +323,47 @@ impl Model {
             // Nothing joins, is consumed or committed while the broker is away.
             return next;
         }
-        let mut idle_members = false;
-        for r in &self.replicas {
+        for r in self.replicas.iter() {
             if !r.member {
                 at(r.joins_at);
                 continue;
             }
             at(r.next_commit);
-            match r.busy {
-                // Finishes in the step where what is left fits in it.
-                Some((_, left)) => at(now + left.saturating_sub(1) / STEP * STEP),
-                None => idle_members = true,
+            // When it takes its next event: once it is free (a busy replica finishes in the
+            // step where what is left fits in it) and the partition is available. A busy
+            // replica with nothing more to take finishes unseen, in the quiet steps
+            // (`pass_quietly`).
+            if r.backlog == 0 {
+                continue;
             }
-        }
-        if idle_members {
-            // An idle member takes the next event of its partitions once they are free.
-            for p in self
-                .partitions
-                .iter()
-                .filter(|p| !p.stuck && p.position < p.end)
-            {
-                let idle_owner = p.owner.is_some_and(|o| {
-                    self.replicas
-                        .iter()
-                        .any(|r| r.id == o && r.member && r.busy.is_none())
-                });
-                if idle_owner {
-                    at(p.available_at);
+            let free = r
+                .busy
+                .map_or(now, |(_, left)| now + left.saturating_sub(1) / STEP * STEP);
+            for &p in &r.owned {
+                let part = &self.partitions[p];
+                if part.has_work() {
+                    at(part.available_at.max(free));
                 }
             }
         }
         next
     }
 
-    /// `ms` of steps in which nothing happens: events in progress get on with it.
+    /// `ms` of steps in which nothing happens: events in progress get on with it, and
+    /// those that end in them end (their offsets stored, as a step would store them).
     fn pass_quietly(&mut self, ms: Millis) {
         if !self.faults.down {
             for r in self.replicas.iter_mut().filter(|r| r.member) {
-                if let Some((_, left)) = &mut r.busy {
-                    *left -= ms;
+                let Some((p, left)) = r.busy else { continue };
+                if left > ms {
+                    r.busy = Some((p, left - ms));
+                    continue;
+                }
+                r.busy = None;
+                let part = &mut self.partitions[p];
+                part.stored = part.position;
+                if let Some(delay) = part.processed(part.position - 1, self.clock + left) {
+                    self.delays.push(delay);
                 }
             }
         }
@@ -350,7 +372,8 @@ impl Model {
 
     /// Whether the broker is away at the current step (outages are in scenario time).
     fn broker_down(&self) -> bool {
-        self.clock >= WARMUP_MS
+        !self.faults.outages.is_empty()
+            && self.clock >= WARMUP_MS
             && self
                 .faults
                 .outages
@@ -381,19 +404,18 @@ impl Model {
 
     fn produce(&mut self) {
         let clock = self.clock;
-        let partitions = self.partitions.len() as u32;
         let Some(producer) = &mut self.producer else {
             return;
         };
         while producer.next_send <= clock {
             for _ in 0..=std::mem::take(&mut producer.burst) {
                 let seq = producer.seq;
-                let p = producer.shape.partition(seq, partitions) as usize;
+                let p = self.keyed.of(&producer.shape, seq);
                 producer.seq += 1;
                 if self.faults.down {
                     self.faults.held.push((clock, p));
                 } else {
-                    self.partitions[p].append(clock);
+                    append(&mut self.partitions, &mut self.replicas, p, clock);
                 }
             }
             producer.next_send += producer.period;
@@ -405,7 +427,7 @@ impl Model {
     fn broker_back(&mut self) {
         for (sent_at, p) in std::mem::take(&mut self.faults.held) {
             if self.clock - sent_at <= MESSAGE_TIMEOUT_MS {
-                self.partitions[p].append(sent_at);
+                append(&mut self.partitions, &mut self.replicas, p, sent_at);
             } else {
                 self.faults.expired += 1;
             }
@@ -419,6 +441,7 @@ impl Model {
             for r in &mut self.replicas {
                 r.busy = None;
             }
+            self.refresh_ownership();
             self.rebalance(2 * self.consumer.rebalance_round_ms);
         }
     }
@@ -451,17 +474,12 @@ impl Model {
     }
 
     fn commit_due(&mut self) {
-        let due: Vec<u32> = self
-            .replicas
-            .iter()
-            .filter(|r| r.member && r.next_commit <= self.clock)
-            .map(|r| r.id)
-            .collect();
-        for id in due {
-            self.commit(id);
-            let interval = self.consumer.commit_interval_ms;
-            if let Some(r) = self.replicas.iter_mut().find(|r| r.id == id) {
-                r.next_commit += interval;
+        let interval = self.consumer.commit_interval_ms;
+        for i in 0..self.replicas.len() {
+            let r = &self.replicas[i];
+            if r.member && r.next_commit <= self.clock {
+                self.commit(r.id);
+                self.replicas[i].next_commit += interval;
             }
         }
     }
@@ -529,6 +547,27 @@ impl Model {
             part.stored = part.position;
             part.available_at = self.rebalancing_until;
         }
+        self.refresh_ownership();
+    }
+
+    /// Each replica's list of the partitions it owns, after ownership changed.
+    fn refresh_ownership(&mut self) {
+        for r in &mut self.replicas {
+            r.owned.clear();
+            r.backlog = 0;
+        }
+        for (p, part) in self.partitions.iter().enumerate() {
+            if let Some(r) = part
+                .owner
+                .and_then(|o| self.replicas.iter_mut().find(|r| r.id == o))
+            {
+                r.owned.push(p);
+                r.backlog += usize::from(part.has_work());
+            }
+        }
+        for r in &mut self.replicas {
+            r.cursor_at = r.owned.partition_point(|&p| p < r.cursor);
+        }
     }
 
     /// Cooperative-sticky: current owners keep up to their quota; the rest go to members
@@ -591,6 +630,9 @@ impl Model {
                 // librdkafka starts the auto-commit timer when the client is created.
                 next_commit: starts_at + self.consumer.commit_interval_ms,
                 cursor: 0,
+                cursor_at: 0,
+                owned: Vec::new(),
+                backlog: 0,
             });
             self.next_id += 1;
         }
@@ -610,6 +652,9 @@ impl Model {
                 left = true;
             }
             self.replicas.pop();
+        }
+        if left {
+            self.refresh_ownership();
         }
         left
     }
@@ -633,20 +678,90 @@ impl Model {
                         self.delays.push(delay);
                     }
                 }
-                let n = self.partitions.len();
-                let next = (r.cursor..n).chain(0..r.cursor).find(|&p| {
-                    let part = &self.partitions[p];
-                    part.owner == Some(r.id)
-                        && !part.stuck
-                        && part.available_at <= clock
-                        && part.position < part.end
+                if r.backlog == 0 {
+                    break;
+                }
+                // Round robin over its partitions: the first, from the cursor on, with an
+                // event to take.
+                let owned = r.owned.len();
+                let next = (0..owned).map(|i| (r.cursor_at + i) % owned).find(|&i| {
+                    let part = &self.partitions[r.owned[i]];
+                    part.has_work() && part.available_at <= clock
                 });
-                let Some(p) = next else { break };
-                r.cursor = (p + 1) % n;
-                self.partitions[p].position += 1;
+                let Some(i) = next else { break };
+                let p = r.owned[i];
+                r.cursor = (p + 1) % self.partitions.len();
+                r.cursor_at = i + 1;
+                let part = &mut self.partitions[p];
+                part.position += 1;
+                r.backlog -= usize::from(!part.has_work());
                 r.busy = Some((p, processing));
             }
         }
+    }
+}
+
+/// Appends an event sent at `at` to partition `p`; its owner has one more partition to
+/// take from when it was empty.
+fn append(partitions: &mut [Partition], replicas: &mut [Replica], p: usize, at: Millis) {
+    let part = &mut partitions[p];
+    let had_work = part.has_work();
+    part.append(at);
+    if !had_work && part.has_work() {
+        if let Some(r) = part
+            .owner
+            .and_then(|o| replicas.iter_mut().find(|r| r.id == o))
+        {
+            r.backlog += 1;
+        }
+    }
+}
+
+/// The keyed partition of each sequence number, remembered: every phase's producer counts
+/// from 0 again, and a tune simulates thousands of runs, so the CRCs of the same keys (and
+/// the division after them) were a tenth of the time. A model borrows its thread's table
+/// for its run and gives it back when dropped.
+struct KeyedPartitions {
+    /// The partition count the table is for.
+    partitions: u32,
+    /// Event `seq`'s partition.
+    table: Vec<u32>,
+}
+
+thread_local! {
+    static KEYED_PARTITIONS: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
+    static KEYED_FOR: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+impl KeyedPartitions {
+    /// Beyond this, hashed each time (a table of 4 MiB at most per thread).
+    const CACHED: u64 = 1 << 20;
+
+    fn borrow(partitions: u32) -> Self {
+        let mut table = KEYED_PARTITIONS.take();
+        if KEYED_FOR.get() != partitions {
+            table.clear();
+        }
+        Self { partitions, table }
+    }
+
+    /// [`workload::shape::Shape::partition`] of event `seq`.
+    fn of(&mut self, shape: &workload::shape::Shape, seq: u64) -> usize {
+        if !shape.is_keyed() || seq >= Self::CACHED {
+            return shape.partition(seq, self.partitions) as usize;
+        }
+        while self.table.len() as u64 <= seq {
+            let next = self.table.len() as u64;
+            self.table.push(shape.partition(next, self.partitions));
+        }
+        self.table[seq as usize] as usize
+    }
+}
+
+impl Drop for KeyedPartitions {
+    fn drop(&mut self) {
+        KEYED_FOR.set(self.partitions);
+        KEYED_PARTITIONS.set(std::mem::take(&mut self.table));
     }
 }
 

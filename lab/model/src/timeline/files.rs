@@ -18,7 +18,7 @@ struct RecordedRow {
     #[serde(rename = "t_s")]
     t: f64,
     phase: usize,
-    phase_name: String,
+    phase_name: std::sync::Arc<str>,
     period_ms: u64,
     produced_per_s: Option<f64>,
     total_lag: Option<i64>,
@@ -230,7 +230,7 @@ impl Timeline {
                 for sample in &samples {
                     let phase = s.phases.get(sample.phase).map(|p| p.name.as_str());
                     anyhow::ensure!(
-                        phase == Some(sample.phase_name.as_str()),
+                        phase == Some(&*sample.phase_name),
                         "{shown}: phase {} is {:?} in the file but {:?} in scenario {}",
                         sample.phase,
                         sample.phase_name,
@@ -279,7 +279,7 @@ fn scenario_from_samples(samples: &[Sample], name: &str) -> anyhow::Result<Scena
         );
         if phases.len() == s.phase {
             phases.push(Phase {
-                name: s.phase_name.clone(),
+                name: s.phase_name.to_string(),
                 seconds: 0,
                 producer_period_ms: (s.period_ms > 0).then_some(s.period_ms),
                 ..Phase::default()

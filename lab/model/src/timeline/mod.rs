@@ -22,7 +22,8 @@ pub struct Sample {
     pub t: f64,
     /// Index of the phase.
     pub phase: usize,
-    pub phase_name: String,
+    /// Shared with the scenario's phase (one allocation a phase, not a sample).
+    pub phase_name: std::sync::Arc<str>,
     /// The producer's period, ms (0 while it is deleted).
     pub period_ms: u64,
     /// Events produced per scenario second, over the last sample interval.
