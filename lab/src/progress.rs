@@ -4,7 +4,7 @@
 //! every `plain_every` of the work, so a log shows progress without a line per step.
 
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -16,7 +16,12 @@ pub struct Progress {
     /// Plain output: the next position to print at, and the step between prints.
     next_plain: u64,
     plain_step: u64,
+    /// When the last plain line went out: at least one every [`PLAIN_AT_LEAST`].
+    last_plain: Instant,
 }
+
+/// Plain output prints a line at least this often while work moves.
+const PLAIN_AT_LEAST: Duration = Duration::from_secs(10);
 
 impl Progress {
     /// A bar headed `prefix` (`tune`, `replay`).
@@ -44,8 +49,16 @@ impl Progress {
             bar,
             terminal,
             unit,
-            next_plain: 0,
+            next_plain: 1,
             plain_step: (total / 10).max(1),
+            last_plain: Instant::now(),
+        }
+    }
+
+    /// The work grew or shrank to `total` units (a search learns what it left out).
+    pub fn set_total(&mut self, total: u64) {
+        if self.bar.length() != Some(total) {
+            self.bar.set_length(total);
         }
     }
 
@@ -54,8 +67,12 @@ impl Progress {
         self.bar.set_position(position);
         if self.terminal {
             self.bar.set_message(status.to_owned());
-        } else if position >= self.next_plain || Some(position) == self.bar.length() {
+        } else if position >= self.next_plain
+            || Some(position) == self.bar.length()
+            || self.last_plain.elapsed() >= PLAIN_AT_LEAST
+        {
             self.next_plain = position + self.plain_step;
+            self.last_plain = Instant::now();
             eprintln!("{}", self.line(status));
         }
     }
@@ -69,9 +86,16 @@ impl Progress {
         }
     }
 
-    /// The plain form of the bar: `tune: 312/540 candidates, 12 s, ETA 9 s`.
+    /// The plain form of the bar: `tune: 312/540 simulations, 12 s, ETA 9 s` (the ETA at
+    /// the pace so far).
     fn line(&self, status: &str) -> String {
-        let eta = self.bar.eta().as_secs();
+        let (done, total) = (self.bar.position(), self.bar.length().unwrap_or(0));
+        let elapsed = self.bar.elapsed().as_secs_f64();
+        let eta = match done {
+            0 => 0.0,
+            _ => elapsed / done as f64 * total.saturating_sub(done) as f64,
+        }
+        .round();
         format!(
             "{}: {}/{} {}, {} s, ETA {eta} s{}{status}",
             self.bar.prefix(),

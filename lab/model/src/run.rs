@@ -80,6 +80,9 @@ impl Watch for Unwatched {}
 pub enum Keep {
     /// Every sample, decision and trace line: what the reports and `trace.jsonl` need.
     Everything,
+    /// Samples and decisions, no trace lines (a chart's; a trace line holds every
+    /// partition's offsets, most of a run's memory on a topic with many partitions).
+    Samples,
     /// Only what the watch is told as the run goes (and the events' delays): a tune's
     /// figures are taken that way, without a day of samples in memory.
     Watched,
@@ -96,11 +99,13 @@ pub async fn drive<W: World>(
     keep: Keep,
 ) -> anyhow::Result<Timeline> {
     let mut timeline = Timeline::new(scenario.clone(), mode);
-    if keep == Keep::Everything {
+    if keep != Keep::Watched {
         // One sample a second: reserved once, not grown (and copied) as the run goes.
         let samples = scenario.seconds() as usize + 1;
         timeline.samples.reserve_exact(samples);
-        timeline.trace.reserve_exact(samples);
+        if keep == Keep::Everything {
+            timeline.trace.reserve_exact(samples);
+        }
     }
     world
         .warm_up(
@@ -145,7 +150,7 @@ pub async fn drive<W: World>(
             if d.by == Controller::Hpa {
                 hpa_desired = d.desired;
             }
-            if keep == Keep::Everything {
+            if keep != Keep::Watched {
                 timeline.decisions.push(d);
             }
         }
@@ -155,6 +160,8 @@ pub async fn drive<W: World>(
             watch.sample(&sample, &scenario.phases[phase].name, scenario.phases.len());
             if keep == Keep::Everything {
                 timeline.trace.push(trace_sample(&sample, &observation));
+            }
+            if keep != Keep::Watched {
                 timeline.samples.push(sample);
             }
             next_sample = (now / SAMPLE_MS + 1) * SAMPLE_MS;

@@ -98,31 +98,84 @@ pub const LAST_T_S: f64 = 365.0 * 86_400.0;
 
 /// Reads and checks a trace file.
 pub fn read_trace(path: &Path) -> anyhow::Result<Vec<TraceSample>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    parse_trace(&text).with_context(|| format!("{}", path.display()))
+    let mut samples = Vec::new();
+    each_sample(path, |_, sample| {
+        samples.push(sample);
+        Ok(())
+    })?;
+    Ok(samples)
+}
+
+/// Reads and checks a trace file line by line, handing each sample (with its line
+/// number) to `take`: a day of samples with many partitions is never in memory at once.
+/// Returns how many samples there were.
+pub fn each_sample(
+    path: &Path,
+    mut take: impl FnMut(usize, TraceSample) -> anyhow::Result<()>,
+) -> anyhow::Result<usize> {
+    use std::io::BufRead as _;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut checker = Checker::default();
+    let mut line = String::new();
+    let mut reader = std::io::BufReader::new(file);
+    for n in 1.. {
+        line.clear();
+        let read = reader
+            .read_line(&mut line)
+            .with_context(|| format!("{}: line {n}: cannot read", path.display()))?;
+        if read == 0 {
+            break;
+        }
+        if let Some(sample) = checker
+            .line(n, &line)
+            .with_context(|| path.display().to_string())?
+        {
+            take(n, sample).with_context(|| path.display().to_string())?;
+        }
+    }
+    anyhow::ensure!(
+        checker.samples > 0,
+        "{}: the trace has no samples",
+        path.display()
+    );
+    Ok(checker.samples)
 }
 
 pub fn parse_trace(text: &str) -> anyhow::Result<Vec<TraceSample>> {
-    let mut samples: Vec<TraceSample> = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let n = i + 1;
+    let mut checker = Checker::default();
+    let mut samples = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        samples.extend(checker.line(i + 1, line)?);
+    }
+    anyhow::ensure!(!samples.is_empty(), "the trace has no samples");
+    Ok(samples)
+}
+
+/// Checks trace lines one at a time, in order.
+#[derive(Default)]
+struct Checker {
+    previous_t: Option<f64>,
+    samples: usize,
+}
+
+impl Checker {
+    /// Line `n`'s sample (none for a blank line), or what is wrong with it.
+    fn line(&mut self, n: usize, line: &str) -> anyhow::Result<Option<TraceSample>> {
+        if line.trim().is_empty() {
+            return Ok(None);
+        }
         let sample: TraceSample = serde_json::from_str(line)
             .map_err(|e| anyhow::anyhow!("line {n}: {}", crate::line::one_line(&e.to_string())))?;
         anyhow::ensure!(
             sample.t.is_finite() && (0.0..=LAST_T_S).contains(&sample.t),
             "line {n}: t must be a number of seconds from 0 to {LAST_T_S} (a year)"
         );
-        if let Some(previous) = samples.last() {
+        if let Some(previous) = self.previous_t {
             anyhow::ensure!(
-                sample.t >= previous.t,
-                "line {n}: t={} goes back in time (previous {})",
+                sample.t >= previous,
+                "line {n}: t={} goes back in time (previous {previous})",
                 sample.t,
-                previous.t
             );
         }
         match &sample.error {
@@ -152,8 +205,8 @@ pub fn parse_trace(text: &str) -> anyhow::Result<Vec<TraceSample>> {
                 partition.partition
             );
         }
-        samples.push(sample);
+        self.previous_t = Some(sample.t);
+        self.samples += 1;
+        Ok(Some(sample))
     }
-    anyhow::ensure!(!samples.is_empty(), "the trace has no samples");
-    Ok(samples)
 }

@@ -12,7 +12,7 @@ use super::{load_scenario, out_dir, scenario_spec};
 use crate::report::tune as report;
 use lab_model::keda::model::ScaledObject;
 use lab_model::scenario::Scenario;
-use lab_model::tune::{Figures, Outcome, Search};
+use lab_model::tune::{fit, Figures, Knobs, Outcome, Progress, Search, Strategy};
 
 /// Find the ScaledObject settings the scenario's workload should have.
 ///
@@ -32,16 +32,23 @@ pub struct TuneArgs {
     #[arg(long)]
     pub scaled_object: Option<PathBuf>,
     /// A recording to fit the workload to (JSON lines with the replicas running: the
-    /// trace.jsonl of scripts/kind-experiment, lab simulate or lab replay); the scenario
-    /// gives what a trace cannot show (commit interval, pod start, rebalances).
+    /// trace.jsonl of lab record, lab simulate or lab replay): the produce rate's phases,
+    /// the key spread, the commit interval and the processing time; the scenario gives
+    /// what a trace cannot show (pod start, rebalance rounds, the session timeout).
     #[arg(long)]
     pub trace: Option<PathBuf>,
-    /// Seeds each candidate is simulated over.
+    /// Seeds the baseline and each finalist are simulated over.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub seeds: u64,
-    /// Random candidates to draw before the local search around the best.
-    #[arg(long, default_value_t = 500)]
-    pub candidates: usize,
+    /// Random candidates to draw before the local search around the best (at most the
+    /// search space, 103,680).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=Knobs::SPACE as u64))]
+    pub candidates: u64,
+    /// raced: all candidates on a few seeds, the best third on three times as many, until
+    /// the finalists have every seed (successive halving); exhaustive: every candidate on
+    /// every seed.
+    #[arg(long, default_value = "raced", value_parser = clap::builder::PossibleValuesParser::new(["raced", "exhaustive"]))]
+    pub search: String,
     /// Bound on the p95 lag, events (default: the given ScaledObject's p95 lag).
     #[arg(long)]
     pub max_p95_lag: Option<f64>,
@@ -67,13 +74,21 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
     let mut scenario = load_scenario(&args.scenario, args.scaled_object.clone())?;
     // Refused as `lab plan` refuses it.
     let baseline_spec = scenario_spec(&scenario)?;
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
     let fitted = match &args.trace {
         Some(path) => {
-            let trace = lab_model::trace::read_trace(path)?;
-            let fit =
-                lab_model::tune::fit::fit(&scenario, &baseline_spec, &trace, args.seeds.min(5))
-                    .with_context(|| format!("{}: cannot fit a workload", path.display()))?;
-            let text = lab_model::tune::fit::markdown(&fit, &path.display().to_string());
+            let started = Instant::now();
+            eprintln!("fitting the workload to {} ...", path.display());
+            let recording = fit::Recording::read(path, &baseline_spec.trigger)?;
+            let fit = fit::fit(&scenario, &baseline_spec, &recording, threads)
+                .with_context(|| format!("{}: cannot fit a workload", path.display()))?;
+            let text = format!(
+                "{}Fitted in {:.1} s.\n\n",
+                fit::markdown(&fit, &path.display().to_string()),
+                started.elapsed().as_secs_f64()
+            );
             eprint!("{text}");
             scenario = fit.scenario;
             Some(text)
@@ -81,45 +96,49 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
         None => None,
     };
     let baseline = baseline_manifest(&scenario)?;
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
     let search = Search {
         scenario: &scenario,
         baseline: &baseline,
         baseline_spec: &baseline_spec,
         seeds: args.seeds,
-        candidates: args.candidates,
+        candidates: args.candidates as usize,
         max_p95_lag: args.max_p95_lag,
         max_p95_delay_s: args.max_p95_delay,
         threads,
+        strategy: args
+            .search
+            .parse::<Strategy>()
+            .map_err(anyhow::Error::msg)?,
     };
     let started = Instant::now();
-    let bar = std::sync::Mutex::new(crate::progress::Progress::new(
-        "tune",
-        search.planned() as u64,
-        "candidates",
-    ));
-    let outcome = search.run(&|done, _total| {
-        let mut bar = bar.lock().unwrap_or_else(|e| e.into_inner());
-        bar.set(done as u64, "");
-    });
-    bar.lock().unwrap_or_else(|e| e.into_inner()).finish();
-    let outcome = outcome?;
+    let outcome = search_with_progress(&search)?;
     let took = started.elapsed();
     let dir = out_dir(args.out.clone(), &scenario, "tune");
     report::write_files(&outcome, &dir)?;
+    if let Some(stopped) = outcome.stopped {
+        let summary = report::summary(&outcome, &scenario.name, None);
+        std::fs::write(dir.join("summary.md"), &summary)?;
+        print!("{summary}");
+        eprintln!(
+            "stopped after {} of {} simulations: the candidates so far are in {}, marked as a partial search",
+            stopped.done,
+            stopped.planned,
+            dir.display()
+        );
+        return Err(super::ExitWith(130).into());
+    }
     let verdict = match (args.verify, outcome.recommendation()) {
         (true, Some(best)) => Some(verify(&scenario, best, &outcome, &args, &dir)?),
         _ => None,
     };
-    let mut summary = report::summary(&outcome, &scenario.name, args.seeds, verdict.as_deref());
+    let mut summary = report::summary(&outcome, &scenario.name, verdict.as_deref());
     if let Some(text) = &fitted {
         summary.push_str(text);
     }
     summary.push_str(&format!(
-        "Searched in {:.1} s on {threads} thread(s).\n",
-        took.as_secs_f64()
+        "Searched in {:.1} s on {threads} thread(s): {} simulations.\n",
+        took.as_secs_f64(),
+        outcome.simulations
     ));
     std::fs::write(dir.join("summary.md"), &summary)?;
     if let Some(best) = outcome.recommendation() {
@@ -127,8 +146,8 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
         let spec = lab_model::keda::validate::validate(&recommended)
             .into_spec()
             .map_err(|p| anyhow::anyhow!("the recommendation is refused: {p:?}"))?;
-        let current = lab_model::simulate::run(&scenario, &baseline_spec, 1)?;
-        let better = lab_model::simulate::run(&scenario, &spec, 1)?;
+        let current = lab_model::simulate::samples(&scenario, &baseline_spec, 1)?;
+        let better = lab_model::simulate::samples(&scenario, &spec, 1)?;
         std::fs::write(dir.join("chart.svg"), report::chart(&current, &better))?;
     }
     print!("{summary}");
@@ -139,6 +158,32 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
         dir.join("summary.md").display()
     );
     Ok(())
+}
+
+/// Runs `search` with a progress bar over its simulations; the first Ctrl-C stops it
+/// with what it has (a second ends the process).
+fn search_with_progress(search: &Search) -> anyhow::Result<Outcome> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sigint = signal_hook::consts::SIGINT;
+    signal_hook::flag::register_conditional_shutdown(sigint, 130, stop.clone())?;
+    let registered = signal_hook::flag::register(sigint, stop.clone())?;
+    let bar = std::sync::Mutex::new(crate::progress::Progress::new(
+        "tune",
+        search.planned(),
+        "simulations",
+    ));
+    let tell = |done: u64, planned: u64| {
+        let mut bar = bar.lock().unwrap_or_else(|e| e.into_inner());
+        bar.set_total(planned);
+        bar.set(done, "");
+    };
+    let outcome = search.run(&Progress {
+        tell: &tell,
+        stop: &stop,
+    });
+    bar.lock().unwrap_or_else(|e| e.into_inner()).finish();
+    signal_hook::low_level::unregister(registered);
+    outcome
 }
 
 /// The scenario's ScaledObject, typed (the compiled-in default where the repository is

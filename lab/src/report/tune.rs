@@ -16,6 +16,8 @@ use lab_model::tune::{Candidate, Figures, Outcome};
 #[derive(Serialize)]
 struct Row<'a> {
     rank: usize,
+    /// Seeds it was simulated on (fewer than the search's: the race left it behind).
+    seeds: usize,
     within_objective: bool,
     misses: String,
     p95_lag: f64,
@@ -38,6 +40,7 @@ fn row(rank: usize, c: &Candidate) -> Row<'static> {
     let k = &c.knobs;
     Row {
         rank,
+        seeds: c.seeds.len(),
         within_objective: c.misses.is_empty(),
         misses: c.misses.join("; "),
         p95_lag: c.figures.p95_lag,
@@ -97,13 +100,13 @@ pub fn describe(f: &Figures) -> String {
     )
 }
 
-/// `summary.md`: the objective, the baseline and the recommendation side by side, the
-/// runners-up, and (with `--verify`) the replay's verdict.
-pub fn summary(outcome: &Outcome, scenario: &str, seeds: u64, verify: Option<&str>) -> String {
+/// `summary.md`: the objective, how the search went, the baseline and the
+/// recommendation side by side, the runners-up with how sure each ranking is, and (with
+/// `--verify`) the replay's verdict.
+pub fn summary(outcome: &Outcome, scenario: &str, verify: Option<&str>) -> String {
     Summary {
         outcome,
         scenario,
-        seeds,
         verify,
     }
     .to_string()
@@ -112,24 +115,82 @@ pub fn summary(outcome: &Outcome, scenario: &str, seeds: u64, verify: Option<&st
 struct Summary<'a> {
     outcome: &'a Outcome,
     scenario: &'a str,
-    seeds: u64,
     verify: Option<&'a str>,
 }
 
-impl fmt::Display for Summary<'_> {
-    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// `raced: 512 candidates on 2 seeds, the best 171 on 4, the best 57 on all 10`.
+fn rounds(outcome: &Outcome) -> String {
+    let mut parts = Vec::new();
+    for (i, (n, seeds)) in outcome.rounds.iter().enumerate() {
+        let last = i + 1 == outcome.rounds.len() && *seeds == outcome.seeds;
+        let on = if last && i > 0 {
+            format!("on all {seeds}")
+        } else {
+            format!("on {seeds}")
+        };
+        parts.push(match i {
+            0 => format!("{n} candidates {on} seed(s)"),
+            _ => format!("the best {n} {on}"),
+        });
+    }
+    format!("{}: {}", outcome.strategy, parts.join(", "))
+}
+
+/// `ahead on 8 of 10 seeds (80 %)`.
+fn ahead(outcome: &Outcome, a: &Candidate, b: &Candidate) -> String {
+    match outcome.wins(a, b) {
+        Some(w) => format!(
+            "ahead on {} of {} seeds ({:.0} %)",
+            fmt_half(w.share * w.seeds as f64),
+            w.seeds,
+            100.0 * w.share
+        ),
+        None => "no seed in common".to_owned(),
+    }
+}
+
+/// 7 or 7.5 (ties count half).
+fn fmt_half(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+impl Summary<'_> {
+    fn head(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (outcome, o) = (self.outcome, &self.outcome.objective);
-        writeln!(out, "# lab tune — {}\n", self.scenario)?;
         writeln!(
             out,
-            "{} candidates simulated over seeds 1..={} ({} more left out: KEDA refuses them or they draw advice). \
-             Objective: p95 lag at most {:.0}{}, then the fewest replica-seconds, then the fewest scale changes.\n",
+            "# lab tune — {}
+",
+            self.scenario
+        )?;
+        if let Some(stopped) = outcome.stopped {
+            writeln!(
+                out,
+                "**Partial search:** stopped after {} of {} simulations (Ctrl-C). The candidates below are those \
+                 evaluated so far, on the seeds each got; none is recommended.\n",
+                stopped.done, stopped.planned
+            )?;
+        }
+        writeln!(
+            out,
+            "{} candidates simulated ({}; {} simulations with the baseline's {}); {} more left out: KEDA refuses \
+             them or they draw advice. Objective: p95 lag at most {:.0}{}, then the fewest replica-seconds, then \
+             the fewest scale changes.\n",
             outcome.ranked.len(),
-            self.seeds,
+            rounds(outcome),
+            outcome.simulations,
+            outcome.seeds,
             outcome.rejected,
             o.max_p95_lag,
             o.max_p95_delay_s.map_or(String::new(), |d| format!(" and p95 delay at most {d:.1} s")),
-        )?;
+        )
+    }
+
+    fn table(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut table = Table::new([
             "",
             "p95 lag",
@@ -146,11 +207,19 @@ impl fmt::Display for Summary<'_> {
                 format!("{:.1}", f.scale_changes),
             ]);
         };
-        line("baseline", &outcome.baseline);
-        if let Some(best) = outcome.recommendation() {
+        line("baseline", &self.outcome.baseline);
+        if let Some(best) = self.outcome.recommendation() {
             line("recommended", &best.figures);
         }
-        write!(out, "{table}")?;
+        write!(out, "{table}")
+    }
+}
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let outcome = self.outcome;
+        self.head(out)?;
+        self.table(out)?;
         match outcome.recommendation() {
             Some(best) => {
                 writeln!(
@@ -158,25 +227,37 @@ impl fmt::Display for Summary<'_> {
                     "\nRecommended: {}. Written to `scaled-object.yaml`.\n",
                     best.knobs
                 )?;
-                writeln!(out, "Runners-up:\n")?;
+                writeln!(out, "Runners-up, and how often the recommendation ranks ahead of each on the seeds both got:\n")?;
                 let runners_up = outcome.ranked.iter().skip(1).take(4);
                 for c in runners_up.filter(|c| c.misses.is_empty()) {
-                    writeln!(out, "- {}: {}", c.knobs, describe(&c.figures))?;
+                    writeln!(
+                        out,
+                        "- {}: {}; {} seeds; recommendation {}",
+                        c.knobs,
+                        describe(&c.figures),
+                        c.seeds.len(),
+                        ahead(outcome, best, c)
+                    )?;
                 }
                 writeln!(out)?;
             }
             None => {
-                writeln!(
-                    out,
-                    "\n**No candidate meets the objective.** The nearest:\n"
-                )?;
+                let nearest = match outcome.stopped {
+                    Some(_) => "\nThe best so far:\n",
+                    None => "\n**No candidate meets the objective.** The nearest:\n",
+                };
+                writeln!(out, "{nearest}")?;
                 for c in outcome.ranked.iter().take(5) {
-                    let misses = c.misses.join(", ");
+                    let misses = match c.misses.is_empty() {
+                        true => "meets the objective".to_owned(),
+                        false => format!("misses {}", c.misses.join(", ")),
+                    };
                     writeln!(
                         out,
-                        "- {}: {} (misses {misses})",
+                        "- {}: {} ({misses}; {} seeds)",
                         c.knobs,
-                        describe(&c.figures)
+                        describe(&c.figures),
+                        c.seeds.len()
                     )?;
                 }
                 writeln!(out)?;
@@ -193,9 +274,13 @@ impl fmt::Display for Summary<'_> {
 pub fn chart(baseline: &Timeline, recommended: &Timeline) -> String {
     let (w, h, pad) = (900.0, 240.0, 40.0);
     let t_max = baseline.samples.last().map_or(1.0, |s| s.t).max(1.0);
+    // At most this many points a line: a day's 86,400 samples would make a 5 MB picture.
+    const MOST_POINTS: usize = 1800;
     let series = |t: &Timeline, value: fn(&Sample) -> f64, top: f64, max: f64| {
+        let every = t.samples.len().div_ceil(MOST_POINTS).max(1);
         t.samples
             .iter()
+            .step_by(every)
             .map(|s| {
                 let x = pad + (s.t / t_max) * (w - 2.0 * pad);
                 let y = top + h - pad - (value(s) / max.max(1.0)) * (h - 2.0 * pad);

@@ -27,6 +27,20 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> anyhow::Result
     ))
 }
 
+/// Runs `scenario` keeping its samples and decisions but no trace lines (a chart's run:
+/// a trace line holds every partition's offsets).
+pub fn samples(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> anyhow::Result<Timeline> {
+    let mut model = Model::new(scenario, seed);
+    futures::executor::block_on(run::drive(
+        scenario,
+        spec,
+        &mut model,
+        &mut run::Unwatched,
+        "simulate",
+        run::Keep::Samples,
+    ))
+}
+
 /// Runs `scenario` telling `watch` each sample and decision, keeping nothing else but the
 /// events' delays (in the returned timeline): what a tune's figures need of a run.
 pub fn watched(
