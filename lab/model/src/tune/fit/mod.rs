@@ -289,17 +289,32 @@ fn scenario(
     scenario.phases = phases
         .iter()
         .enumerate()
-        .map(|(i, rate)| Phase {
-            name: match rate.per_s < IDLE_RATE {
-                true => format!("fitted {}: no producer", i + 1),
-                false => format!("fitted {}: {:.2} events/s", i + 1, rate.per_s),
-            },
-            seconds: (rate.seconds.round() as u64).max(1),
-            producer_period_ms: (rate.per_s >= IDLE_RATE)
-                .then(|| ((1000.0 / rate.per_s).round() as u64).clamp(1, 3_600_000)),
-            hot_partition_share: spread.hot_share.map(|(_, share)| share),
-            silent_partitions: renumbered.clone(),
-            ..Phase::default()
+        .map(|(i, rate)| {
+            let burst = rates::is_burst(phases, i);
+            let producing = rate.per_s >= IDLE_RATE && !burst;
+            Phase {
+                name: match (burst, producing) {
+                    (true, _) => {
+                        format!("fitted {}: a burst of {:.0} events", i + 1, rate.events())
+                    }
+                    (false, false) => format!("fitted {}: no producer", i + 1),
+                    (false, true) => format!("fitted {}: {:.2} events/s", i + 1, rate.per_s),
+                },
+                seconds: (rate.seconds.round() as u64).max(1),
+                // A burst is sent by a producer pod's first tick, with its one event of the
+                // hour: the burst's events less one.
+                producer_period_ms: match (burst, producing) {
+                    (true, _) => Some(3_600_000),
+                    (false, true) => {
+                        Some(((1000.0 / rate.per_s).round() as u64).clamp(1, 3_600_000))
+                    }
+                    (false, false) => None,
+                },
+                burst: burst.then(|| (rate.events().round() as u64).saturating_sub(1)),
+                hot_partition_share: spread.hot_share.map(|(_, share)| share),
+                silent_partitions: renumbered.clone(),
+                ..Phase::default()
+            }
         })
         .collect();
     scenario.validate()?;
@@ -369,6 +384,16 @@ pub fn markdown(fit: &Fit, trace: &str) -> String {
         fit.loss.1,
         fit.simulations
     ));
+    if hi > 2 * lo.max(1) {
+        out.push_str(&format!(
+            "- **The recording hardly shows the processing time**: anything from {lo} to {hi} ms fits it about as \
+             well. This happens when the committed offsets' own trail (about half a commit interval of events, of \
+             {} ms here) makes most of the lag KEDA reads, so the consumers' speed barely moves the replica count; \
+             a recording in which one consumer is saturated for a while (a rate step, a burst) shows it. Check \
+             settings tuned here with `lab simulate` at {hi} ms too.\n\n",
+            fit.scenario.consumer.commit_interval_ms
+        ));
+    }
     out
 }
 

@@ -43,6 +43,33 @@ pub fn windows(recording: &Recording) -> Vec<Rate> {
     out
 }
 
+impl Rate {
+    /// Events produced over it.
+    pub fn events(&self) -> f64 {
+        self.per_s * self.seconds
+    }
+}
+
+/// A burst rather than a rate: a phase of one window at least [`BURST_FACTOR`] times the
+/// rate of the phases on either side (a batch job's events sent at once). It is fitted as
+/// its events produced at the phase's start: spread over the window at a producer period
+/// rounded to whole milliseconds, a batch of 20,000 became 30,000.
+pub fn is_burst(phases: &[Rate], i: usize) -> bool {
+    let Some(phase) = phases.get(i) else {
+        return false;
+    };
+    let around = [i.checked_sub(1), Some(i + 1)]
+        .into_iter()
+        .flatten()
+        .filter_map(|j| phases.get(j))
+        .map(|p| p.per_s)
+        .fold(IDLE_RATE, f64::max);
+    phase.seconds <= 1.5 * WINDOW_S && phase.per_s >= BURST_FACTOR * around && phases.len() > 1
+}
+
+/// How many times its neighbours' rate a one-window phase must be to be a burst.
+pub const BURST_FACTOR: f64 = 10.0;
+
 /// Neighbouring windows whose rates are within a quarter of the phase's so far (or both
 /// idle) make one phase.
 pub fn merge(windows: &[Rate]) -> Vec<Rate> {
@@ -118,5 +145,28 @@ mod tests {
         assert_eq!(phases.len(), 3);
         assert_eq!((phases[0].seconds, phases[0].per_s), (60.0, 10.5));
         assert_eq!((phases[2].start, phases[2].seconds), (90.0, 60.0));
+    }
+
+    #[test]
+    fn one_window_ten_times_its_neighbours_is_a_burst() {
+        let w = |start, seconds, per_s| Rate {
+            start,
+            seconds,
+            per_s,
+        };
+        let night = [
+            w(0.0, 3600.0, 0.0),
+            w(3600.0, 30.0, 666.0),
+            w(3630.0, 3600.0, 0.0),
+        ];
+        assert!(is_burst(&night, 1) && !is_burst(&night, 0));
+        assert_eq!(night[1].events(), 19980.0);
+        // A busy hour is no burst, nor a window only twice its neighbours.
+        let day = [
+            w(0.0, 30.0, 10.0),
+            w(30.0, 30.0, 20.0),
+            w(60.0, 3600.0, 20.0),
+        ];
+        assert!(!is_burst(&day, 1) && !is_burst(&day, 2));
     }
 }

@@ -166,7 +166,11 @@ impl Grid<'_> {
             .filter_map(|seed| known.get(&(best.timing, seed)))
             .collect();
         let within = (best.loss + 2.0 * best.standard_error()).max(self.own_distance(&own));
-        let close: Vec<&Scored> = refined.iter().filter(|s| s.loss <= within).collect();
+        let close: Vec<&Scored> = refined
+            .iter()
+            .chain(&tried)
+            .filter(|s| s.loss <= within)
+            .collect();
         let range = |f: fn(&Timing) -> u64| {
             let values = close.iter().map(|s| f(&s.timing));
             (values.clone().min().unwrap_or(0), values.max().unwrap_or(0))
