@@ -7,8 +7,8 @@
 //!   itself is what `scripts/quick-replays` runs for the README's five-run figures;
 //! - `lab simulate --seeds 40`: run, and its distributions are README's table;
 //! - `cargo run -p keda-kafka-lab --bin lab` and `cargo install --locked --path lab`: the
-//!   package and binary they name, read by `cargo metadata --locked` (an install is a
-//!   release build of several minutes);
+//!   package and binary they name, as `cargo metadata` reads the package at `lab/` (an
+//!   install is a release build of several minutes);
 //! - `scripts/kind-experiment`: `--dry-run` as shown, and the short run rendered by
 //!   `--dry-run` (a real run needs Docker and kind; `lab/tests/kind_experiment.rs` runs it
 //!   end to end against stand-ins);
@@ -80,12 +80,17 @@ fn script(name: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// The package at `lab/` and its binaries, as `cargo metadata --locked` reads them (the
-/// lock file must be current for `--locked`).
+/// The package at `lab/` and its binaries, as `cargo metadata` reads them.
 fn lab_package_binaries() -> (String, Vec<String>) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .arg("--manifest-path")
         .arg(repo("lab/Cargo.toml"))
         .output()
@@ -200,7 +205,7 @@ fn check_manifests() {
     let last = printed.lines().last().unwrap();
     assert!(
         last.starts_with(
-            "manifests: 5 documents checked against KEDA 2.20.2, Strimzi 1.2.0 and Kubernetes 1.35: no findings"
+            "manifests: 6 documents checked against KEDA 2.20.2, Strimzi 1.2.0 and Kubernetes 1.35: no findings"
         ),
         "{last}"
     );
