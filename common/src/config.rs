@@ -5,8 +5,8 @@
 //! it means. From that one declaration come the spellings accepted (the dotted name, its
 //! UPPER_SNAKE form `KAFKA_TIME_PERIOD`, and for camelCase names both `KAFKA_GROUP_ID` and
 //! `KAFKA_GROUPID`; the dotted one wins), the warning when two spellings disagree, the
-//! parsing with its one-line error naming the key and the bad value, and the README's
-//! tables (a test compares them). [`Env`] resolves the spellings (envy maps what it found
+//! parsing with its one-line error naming the key and the bad value, and the
+//! configuration tables of docs/reference.md (a test compares them). [`Env`] resolves the spellings (envy maps what it found
 //! to the dotted names) and reads each setting with [`Env::read`] and friends.
 
 use std::collections::BTreeMap;
@@ -118,7 +118,7 @@ pub struct Setting {
     pub key: &'static str,
     pub kind: Kind,
     pub default: Preset,
-    /// What it is, as the README says (the valid range is appended for durations).
+    /// What it is, as docs/reference.md says (the valid range is appended for durations).
     pub meaning: &'static str,
 }
 
@@ -144,7 +144,7 @@ impl Setting {
         }
     }
 
-    /// The README's "meaning" column: the meaning, with the range of a duration.
+    /// docs/reference.md's "meaning" column: the meaning, with the range of a duration.
     pub fn readme_meaning(&self) -> String {
         match self.kind {
             Kind::Millis { min, max } => format!("{}, {min}..={max}", self.meaning),
@@ -152,7 +152,7 @@ impl Setting {
         }
     }
 
-    /// The README's "default" column.
+    /// docs/reference.md's "default" column.
     pub fn readme_default(&self) -> String {
         match self.default {
             Preset::Value(v) => format!("`{v}`"),
@@ -161,7 +161,7 @@ impl Setting {
         }
     }
 
-    /// The README's "UPPER_SNAKE" column: the other spellings.
+    /// docs/reference.md's "UPPER_SNAKE" column: the other spellings.
     pub fn readme_spellings(&self) -> String {
         spellings(self.key)[1..]
             .iter()

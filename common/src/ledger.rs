@@ -1,8 +1,8 @@
 //! An append-only record of every event delivered or processed, for accounting.
 //!
 //! When `ledger.file` (`LEDGER_FILE`) is set, the producer appends one JSON line per
-//! delivered event and the consumer one per processed event, written before the offset
-//! is stored. Each line is a single `write` on a file opened with `O_APPEND`, so it
+//! delivered event and the consumer one per processed event (with the event's own `time`,
+//! so its delay can be told), written before the offset is stored. Each line is a single `write` on a file opened with `O_APPEND`, so it
 //! survives a SIGKILL of the process and lines from several processes do not interleave.
 //! Tests and the lab compare the two sides to count lost and duplicated events.
 
@@ -26,6 +26,11 @@ pub struct Entry {
     /// When the line was written, ms since the Unix epoch (set by [`Ledger::record`]).
     #[serde(default)]
     pub at: u64,
+    /// The event's own `time` (when the producer made it), ms since the Unix epoch: the
+    /// consumer's lines carry it, so `at - time` is the event's end-to-end delay. Absent
+    /// from the producer's lines and from ledgers written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<u64>,
 }
 
 /// A ledger file, or nothing when none is configured.
@@ -101,6 +106,7 @@ mod tests {
             offset: 9,
             by: "c".into(),
             at: 0,
+            time: Some(5),
         };
         ledger.record(&entry).unwrap();
         ledger.record(&entry).unwrap();

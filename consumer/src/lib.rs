@@ -377,6 +377,7 @@ fn handle(message: &BorrowedMessage<'_>, config: &ConsumerConfig, ledger: &Ledge
                     offset: message.offset(),
                     by: config.instance.clone(),
                     at: 0,
+                    time: Some(event.time),
                 };
                 if let Err(err) = ledger.record(&entry) {
                     tracing::error!(error = %err, "cannot write the ledger");

@@ -7,7 +7,10 @@
 //! - the table after `<!-- claims: incidents --seeds N -->` gives, for each scenario under
 //!   scenarios/ and ScaledObject, the phase's distribution over seeds 1..=N;
 //! - README's table of the published replay is docs/results/published-replay.md's, and
-//!   that file is what `lab report docs/results/published-replay.csv` writes.
+//!   that file is what `lab report docs/results/published-replay.csv` writes;
+//! - the table after `<!-- claims: quick-replays DIR -->` is, run by run, what the quick
+//!   replays kept in DIR say (`scripts/quick-replays --keep DIR` ran them and prints it),
+//!   and each run's summary is what `lab report` writes from its files.
 //!
 //! A change to the model or the emulator that moves a figure fails here until the docs say
 //! the new one; a figure edited by hand in the docs fails here too.
@@ -177,6 +180,62 @@ fn check_incidents_table(doc: &str, marker: &str, args: &str) -> usize {
     rows.len()
 }
 
+/// The quick replays kept in `dir`: run-1, run-2, ... as `scripts/quick-replays --keep`
+/// writes them.
+fn quick_runs(dir: &str) -> Vec<String> {
+    (1..)
+        .map(|i| format!("{dir}/run-{i}"))
+        .take_while(|stem| Path::new(&repo(&format!("{stem}.md"))).is_file())
+        .collect()
+}
+
+/// Checks the `claims: quick-replays DIR` table: one row per run kept in DIR, with the 100
+/// ms phase's observed count (share, range) from its summary, the events lost and
+/// processed twice from its accounting, and the p95 delay its summary notes.
+fn check_quick_replays_table(doc: &str, marker: &str, args: &str) -> usize {
+    let dir = args
+        .split_whitespace()
+        .nth(1)
+        .expect("claims: quick-replays DIR");
+    let runs = quick_runs(dir);
+    let rows = table_after(doc, marker);
+    assert_eq!(
+        rows.len(),
+        runs.len(),
+        "{marker}: a row per run kept in {dir}"
+    );
+    for (i, (row, stem)) in rows.iter().zip(&runs).enumerate() {
+        let summary = read(&format!("{stem}.md"));
+        let phase = table_after(&summary, "| phase | published | observed |")
+            .into_iter()
+            .find(|r| r[0] == "period 100 ms")
+            .unwrap_or_else(|| panic!("{stem}.md: no period 100 ms row"));
+        let (count, share, range) = outcome(&phase);
+        let accounting = read(&format!("{stem}-accounting.csv"));
+        let total: Vec<&str> = accounting
+            .lines()
+            .find(|l| l.starts_with("total,"))
+            .unwrap()
+            .split(',')
+            .collect();
+        let p95 = summary
+            .lines()
+            .find(|l| l.starts_with("- event delay "))
+            .and_then(|l| l.split(", p95 ").nth(1))
+            .and_then(|p| p.split(',').next())
+            .unwrap_or_else(|| panic!("{stem}.md notes no delay"));
+        let expected = [
+            (i + 1).to_string(),
+            format!("{count} for {share} % of the second half ({range})"),
+            total[4].to_owned(),
+            total[3].to_owned(),
+            p95.to_owned(),
+        ];
+        assert_eq!(row, &expected, "{marker}: run {}", i + 1);
+    }
+    rows.len()
+}
+
 #[test]
 fn every_simulated_figure_the_docs_publish_is_what_lab_simulate_gives() {
     let mut tables = 0;
@@ -187,12 +246,13 @@ fn every_simulated_figure_the_docs_publish_is_what_lab_simulate_gives() {
                 Some("simulate") => check_simulate_table(&doc, &marker, &args),
                 Some("consumers") => check_consumers_table(&doc, &marker, &args),
                 Some("incidents") => check_incidents_table(&doc, &marker, &args),
+                Some("quick-replays") => check_quick_replays_table(&doc, &marker, &args),
                 Some("replay") => continue,
                 _ => panic!("{path}: unknown claims marker {marker}"),
             };
         }
     }
-    assert!(tables >= 5, "the docs' tables were all read ({tables})");
+    assert!(tables >= 7, "the docs' tables were all read ({tables})");
 }
 
 /// `| period 100 ms | 3 | 3 ✓ (62% of the time) | 2..4 | 4 |` -> (3, 62, "2..4").
@@ -216,33 +276,49 @@ fn outcome(row: &[String]) -> (u32, u32, String) {
 #[test]
 fn the_replay_summaries_the_docs_link_are_what_lab_report_writes_from_their_files() {
     let file = repo;
+    let quick: Vec<(String, String, Option<String>, &str)> =
+        quick_runs("docs/results/quick-replays")
+            .into_iter()
+            .map(|stem| {
+                let stem = stem.trim_start_matches("docs/results/").to_owned();
+                (stem, "quick".to_owned(), None, "quick")
+            })
+            .collect();
+    assert!(quick.len() >= 5, "the quick replays the README quotes");
     for (stem, scenario, scaled_object, name) in [
         (
-            "published-replay",
+            "published-replay".to_owned(),
             "published".to_owned(),
             None,
             "published",
         ),
         (
-            "shapes-eager-replay",
+            "shapes-eager-replay".to_owned(),
             file("scenarios/shapes-eager.yaml"),
             None,
             "shapes-eager",
         ),
         (
-            "shapes-cooperative-replay",
+            "shapes-cooperative-replay".to_owned(),
             file("scenarios/shapes-cooperative.yaml"),
             None,
             "shapes-cooperative",
         ),
         (
-            "keda-8056-replay",
-            file("scenarios/keda-8056-broker-outage.yaml"),
+            "broker-outage-frozen-replay".to_owned(),
+            file("scenarios/broker-outage-frozen.yaml"),
             Some(file("scenarios/scaled-objects/fallback.yaml")),
-            "keda-8056-broker-outage",
+            "broker-outage-frozen",
         ),
-    ] {
-        let out = std::env::temp_dir().join(format!("claims-report-{stem}-{}", std::process::id()));
+    ]
+    .into_iter()
+    .chain(quick)
+    {
+        let out = std::env::temp_dir().join(format!(
+            "claims-report-{}-{}",
+            stem.replace('/', "-"),
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&out);
         let report = Command::new(env!("CARGO_BIN_EXE_lab"))
             .arg("report")
@@ -355,7 +431,7 @@ fn the_assignment_comparison_quotes_its_replays() {
 /// docs/lab.md's account of the replay with a broker outage is what its summary says.
 #[test]
 fn the_outage_replay_is_quoted_as_its_summary_has_it() {
-    let summary = read("docs/results/keda-8056-replay.md");
+    let summary = read("docs/results/broker-outage-frozen-replay.md");
     let total = summary
         .lines()
         .find(|l| l.starts_with("| total |"))

@@ -1,7 +1,8 @@
-//! The scenarios under scenarios/: each reproduces a KEDA issue or a workload shape in
-//! `lab simulate`, and each test here holds it to what docs/lab.md ("Incidents") says the
-//! user sees, with and without the change the docs recommend. Each names the upstream
-//! code that makes it so (KEDA v2.20.2, Kubernetes 1.35).
+//! The scenarios under scenarios/: each reproduces a symptom (named by what one sees; its
+//! description cites the KEDA issue where it was reported) or a workload shape in `lab
+//! simulate`, and each test here holds it to what docs/lab.md ("Incidents") says the user
+//! sees, with and without the change the docs recommend. Each names the upstream code that
+//! makes it so (KEDA v2.20.2, Kubernetes 1.35).
 
 mod support;
 
@@ -45,7 +46,7 @@ fn replicas(t: &Timeline, from_s: f64, to_s: f64) -> Vec<u32> {
         .collect()
 }
 
-const OUTAGE: &str = "scenarios/keda-8056-broker-outage.yaml";
+const OUTAGE: &str = "scenarios/broker-outage-frozen.yaml";
 
 /// kedacore/keda#8056. pkg/scaling/scale_handler.go: the first failed call clears the
 /// scalers cache; performGetScalersCache -> buildScalers -> NewKafkaScaler fails with no
@@ -53,7 +54,7 @@ const OUTAGE: &str = "scenarios/keda-8056-broker-outage.yaml";
 /// request fails before pkg/fallback/fallback.go GetMetricsWithFallback: the count is
 /// held (horizontal.go: FailedGetExternalMetric) and failureThreshold 3 is never passed.
 #[test]
-fn keda_8056_an_unreachable_broker_holds_the_count_and_the_fallback_never_comes() {
+fn broker_outage_frozen_the_count_holds_and_the_fallback_never_comes() {
     for seed in 1..=3 {
         let t = simulate(OUTAGE, Some("scenarios/scaled-objects/fallback.yaml"), seed);
         let outage = between(&t, 150, 175);
@@ -105,7 +106,7 @@ fn keda_8056_an_unreachable_broker_holds_the_count_and_the_fallback_never_comes(
 /// The outage in the workload: events the producer held are delivered when the broker is
 /// back (25 s is inside its 30 s message.timeout.ms): nothing expired.
 #[test]
-fn keda_8056_the_held_events_arrive_as_a_backlog_and_none_expire() {
+fn broker_outage_frozen_the_held_events_arrive_as_a_backlog_and_none_expire() {
     let t = simulate(OUTAGE, None, 1);
     assert_eq!(t.expired, 0);
     let before = t.samples.iter().find(|s| s.t == 149.0).unwrap().total_lag;
@@ -116,7 +117,7 @@ fn keda_8056_the_held_events_arrive_as_a_backlog_and_none_expire() {
     );
 }
 
-const MOVING: &str = "scenarios/keda-4098-coordinator-moving.yaml";
+const MOVING: &str = "scenarios/coordinator-moving-not-ready.yaml";
 
 /// kedacore/keda#4098. pkg/scaling/executor/scale_scaledobjects.go RequestScale: an
 /// inactive poll with an error and no fallback sets Ready False (TriggerError) and scales
@@ -125,7 +126,7 @@ const MOVING: &str = "scenarios/keda-4098-coordinator-moving.yaml";
 /// and from the fourth on the HPA gets 5 x lagThreshold: 5 replicas; behavior
 /// currentReplicas (doFallback) serves what runs instead: the count is held.
 #[test]
-fn keda_4098_a_moving_coordinator_holds_or_brings_the_fallback() {
+fn coordinator_moving_not_ready_holds_or_brings_the_fallback() {
     for seed in 1..=3 {
         let t = simulate(MOVING, None, seed);
         let moving = between(&t, 120, 240);
@@ -169,8 +170,8 @@ fn keda_4098_a_moving_coordinator_holds_or_brings_the_fallback() {
 /// activationLagThreshold: a stuck partition keeps the trigger active, so with the
 /// producer deleted excludePersistentLag brings the HPA down to 1 and never to zero.
 #[test]
-fn keda_5675_persistent_lag_keeps_the_workload_above_zero() {
-    let file = "scenarios/keda-5675-persistent-lag.yaml";
+fn stuck_at_1_persistent_lag_keeps_the_workload_above_zero() {
+    let file = "scenarios/stuck-at-1-persistent-lag.yaml";
     for seed in 1..=3 {
         let t = simulate(
             file,
@@ -204,8 +205,8 @@ fn keda_5675_persistent_lag_keeps_the_workload_above_zero() {
 /// kedacore/keda#3997. kafka_scaler.go getTotalLag: the metric is capped at partitions x
 /// lagThreshold, and with limitToPartitionsWithLag at partitions-with-lag x lagThreshold.
 #[test]
-fn keda_3997_a_hot_partition_scales_to_max_unless_limited_to_partitions_with_lag() {
-    let file = "scenarios/keda-3997-hot-partition.yaml";
+fn stuck_at_max_a_hot_partition_unless_limited_to_partitions_with_lag() {
+    let file = "scenarios/stuck-at-max-hot-partition.yaml";
     let t = simulate(file, None, 1);
     assert_eq!(*replicas(&t, 120.0, 240.0).iter().min().unwrap(), 10);
     let t = simulate(
@@ -220,8 +221,8 @@ fn keda_3997_a_hot_partition_scales_to_max_unless_limited_to_partitions_with_lag
 /// with earliest returns the log-end offset, retention or not; with
 /// scaleToZeroOnInvalidOffset it returns 0.
 #[test]
-fn keda_7936_deleted_history_holds_an_idle_workload_at_max() {
-    let file = "scenarios/keda-7936-retention.yaml";
+fn stuck_at_max_expired_history_holds_an_idle_workload_at_max() {
+    let file = "scenarios/stuck-at-max-expired-history.yaml";
     let t = simulate(file, None, 1);
     let late: Vec<_> = t.samples.iter().filter(|s| s.t >= 120.0).collect();
     assert!(
@@ -241,8 +242,8 @@ fn keda_7936_deleted_history_holds_an_idle_workload_at_max() {
 /// idleReplicaCount (scaleToZeroOrIdle); horizontal.go raises anything below minReplicas
 /// (KEDA gives the HPA minReplicaCount 3): the two undo each other every poll.
 #[test]
-fn keda_2314_an_idle_replica_count_above_zero_flaps() {
-    let t = simulate("scenarios/keda-2314-idle-replica-count.yaml", None, 1);
+fn flapping_idle_replica_count_above_zero() {
+    let t = simulate("scenarios/flapping-idle-replica-count.yaml", None, 1);
     let idle = between(&t, 150, 360);
     let down = idle
         .iter()
@@ -259,8 +260,8 @@ fn keda_2314_an_idle_replica_count_above_zero_flaps() {
 /// offset returns 1 (0 only with scaleToZeroOnInvalidOffset); earliest with an empty
 /// partition returns its log end, 0.
 #[test]
-fn keda_2033_never_committed_partitions_keep_latest_active() {
-    let file = "scenarios/keda-2033-never-committed.yaml";
+fn never_zero_uncommitted_partitions_keep_latest_active() {
+    let file = "scenarios/never-zero-uncommitted-partitions.yaml";
     let t = simulate(file, None, 1);
     let deleted = between(&t, 180, 360);
     assert!(deleted
@@ -297,8 +298,20 @@ fn a_burst_scales_out_and_back() {
     );
 }
 
-/// Every file under scenarios/ loads, names the KEDA issue or shape it shows, and says
-/// how to run it.
+/// The incident scenarios, named by the symptom one sees, and the KEDA issue each cites.
+const INCIDENTS: [(&str, u32); 7] = [
+    ("broker-outage-frozen", 8056),
+    ("coordinator-moving-not-ready", 4098),
+    ("stuck-at-1-persistent-lag", 5675),
+    ("stuck-at-max-hot-partition", 3997),
+    ("stuck-at-max-expired-history", 7936),
+    ("flapping-idle-replica-count", 2314),
+    ("never-zero-uncommitted-partitions", 2033),
+];
+
+/// Every file under scenarios/ loads, is named by a symptom or shape (not by an issue
+/// number), says how to run it, and each incident's description cites its KEDA issue as
+/// an upstream report.
 #[test]
 fn every_scenario_file_loads_and_says_what_it_reproduces() {
     let mut n = 0;
@@ -312,17 +325,26 @@ fn every_scenario_file_loads_and_says_what_it_reproduces() {
         let name = path.file_stem().unwrap().to_str().unwrap();
         assert_eq!(scenario.name, name, "{}", path.display());
         assert!(text.contains("# Run: lab "), "{}", path.display());
-        if let Some(number) = name.strip_prefix("keda-").and_then(|n| n.split('-').next()) {
+        assert!(
+            !name.starts_with("keda-"),
+            "{name}: named by what one sees, not by an issue number"
+        );
+        let incident = INCIDENTS.iter().find(|(file, _)| *file == name);
+        assert!(
+            incident.is_some() || name.starts_with("shapes-"),
+            "{name}: an incident of INCIDENTS or a shapes- workload"
+        );
+        if let Some((_, number)) = incident {
             assert!(
                 scenario
                     .description
-                    .contains(&format!("kedacore/keda#{number}")),
-                "{}",
+                    .contains(&format!("Upstream: kedacore/keda#{number} ")),
+                "{}: the description cites kedacore/keda#{number}",
                 path.display()
             );
         }
         scenario.load_scaled_object().unwrap();
         n += 1;
     }
-    assert!(n >= 9, "{n}");
+    assert!(n >= 10, "{n}");
 }

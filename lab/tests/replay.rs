@@ -1,5 +1,6 @@
-//! `lab replay` against the embedded broker: replicas follow lag up and down, and Ctrl-C
-//! still leaves reports.
+//! `lab replay` against the embedded broker: replicas follow lag up and down, each
+//! event's delay is measured from the ledgers, Ctrl-C still leaves reports, and `--quick`
+//! is the published run shortened, refusing what would distort it.
 
 mod support;
 
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use support::{accounting_total, temp_dir};
+use support::{accounting_total, delay_note, lab, temp_dir, text};
 
 /// (phase, total_lag, replicas) per sample of a timeline.csv.
 fn timeline(dir: &Path) -> Vec<(usize, i64, u32)> {
@@ -115,7 +116,97 @@ seconds = 180
         "{summary}"
     );
     assert!(dir.join("chart.png").exists() && dir.join("replay.log").exists());
+    // Each event's delay, from its `time` to its first processing (the consumers'
+    // ledgers): one per event made and processed in scenario time, each at least the
+    // 400 ms of processing, none as long as the run.
+    let (events, min, p50, p95, max) = delay_note(&summary).expect("the delays are noted");
+    assert!(
+        events > 1000 && events <= total.processed,
+        "{events} delays of {total:?}"
+    );
+    assert!(min >= 0.4, "at least the processing time: {summary}");
+    assert!(min <= p50 && p50 <= p95 && p95 <= max, "{summary}");
+    assert!(max < 300.0, "below the run's 300 s: {summary}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `--quick` is the built-in `quick`: the published topic, consumer, ScaledObject and
+/// periods, each phase shortened (what README and docs/lab.md say), at 1x. It refuses a
+/// --speed that would distort it and a --scenario it would replace, naming the options;
+/// --speed above 1 elsewhere runs with a warning naming the option.
+#[test]
+fn quick_is_the_published_run_shortened_and_refuses_what_would_distort_it() {
+    let out = lab(&["replay", "--quick", "--dry-run"]);
+    let plan = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let published = lab_model::scenario::Scenario::published().unwrap();
+    let seconds = lab_model::scenario::builtin::QUICK_PHASE_SECONDS;
+    assert!(
+        plan.starts_with(&format!(
+            "replay quick at 1x: {} s of phases after a 20 s warm-up",
+            seconds.iter().sum::<u64>()
+        )),
+        "{plan}"
+    );
+    for (phase, seconds) in published.phases.iter().zip(seconds) {
+        let producer = phase
+            .producer_period_ms
+            .map_or("no producer".into(), |p| format!("period {p} ms"));
+        let line = format!(
+            "phase {:?}: {seconds} s, {producer}, published {}",
+            phase.name,
+            phase.published.unwrap()
+        );
+        assert!(plan.contains(&line), "{line:?} not in {plan}");
+    }
+    for setting in [
+        "topic: 10 partitions; consumer: 50 ms per event, commits every 2070 ms, session timeout 6000 ms, 1 replica(s)",
+        "scaled object: k8s/keda/scaled-object.yaml: lagThreshold 5, pollingInterval 30 s, cooldownPeriod 30 s, replicas 0..10",
+        "broker: the embedded librdkafka mock cluster",
+    ] {
+        assert!(plan.contains(setting), "{setting:?} not in {plan}");
+    }
+    assert!(!plan.contains("warning"), "{plan}");
+    // The docs say the same lengths.
+    let said = format!(
+        "{}, {}, {} and {} s",
+        seconds[0], seconds[1], seconds[2], seconds[3]
+    );
+    for doc in ["README.md", "docs/lab.md", "docs/architecture.md"] {
+        let text = std::fs::read_to_string(support::repo(doc))
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(text.contains(&said), "{doc} does not say {said:?}");
+    }
+
+    for (args, expected) in [
+        (
+            &["replay", "--quick", "--speed", "5"][..],
+            "--speed 5: --quick replays at 1x only",
+        ),
+        (
+            &["replay", "--quick", "--scenario", "published"][..],
+            "'--quick' cannot be used with '--scenario <SCENARIO>'",
+        ),
+    ] {
+        let out = lab(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let out = lab(&["replay", "--quick", "--speed", "1", "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = lab(&["replay", "--speed", "5", "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(
+            "warning: --speed 5: the broker's group timing (joins, rebalances, session timeouts) does not speed up"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

@@ -124,7 +124,8 @@ fn a_scaled_object_the_emulator_refuses_is_refused_as_plan_does() {
 }
 
 /// --verify replays the recommendation with the real producer and consumers on the
-/// embedded broker and says whether the bound held there, with the accounting.
+/// embedded broker and says whether the bounds held there, the lag's and the delay's
+/// (measured from the consumers' ledgers), with the accounting.
 #[test]
 fn verify_replays_the_recommendation_on_the_embedded_broker() {
     let dir = temp_dir("verify");
@@ -143,6 +144,8 @@ fn verify_replays_the_recommendation_on_the_embedded_broker() {
         "20",
         "--seeds",
         "2",
+        "--max-p95-delay",
+        "120",
         "--verify",
         "--speed",
         "3",
@@ -152,10 +155,27 @@ fn verify_replays_the_recommendation_on_the_embedded_broker() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("## Verified by replay"), "{summary}");
+    let verdict = summary.split("## Verified by replay").nth(1).unwrap();
     assert!(
-        summary.contains("**met**") || summary.contains("**missed**"),
-        "{summary}"
+        verdict.contains("p95 lag ") && verdict.contains(" against the bound "),
+        "{verdict}"
     );
+    // The delay bound is checked in the replay too, with the replay's own figure.
+    let delay = verdict
+        .split("; p95 delay ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the verdict names the delay: {verdict}"));
+    let (figure, rest) = delay
+        .split_once(" s against the bound 120.0 s: **")
+        .unwrap();
+    let figure: f64 = figure.parse().unwrap();
+    assert!(
+        figure > 0.0 && figure < 150.0,
+        "a delay measured within the 150 s run: {verdict}"
+    );
+    let met = if figure <= 120.0 { "met**" } else { "missed**" };
+    assert!(rest.starts_with(met), "{verdict}");
+    assert!(!verdict.contains("measures no"), "{verdict}");
     assert!(summary.contains(" 0 events lost"), "{summary}");
     assert_eq!(accounting_total(&dir.join("verify")).lost, 0);
     std::fs::remove_dir_all(dir).unwrap();

@@ -138,6 +138,7 @@ impl Accounts {
                 offset,
                 by: self.source.clone(),
                 at: 0,
+                time: None,
             };
             if let Err(err) = self.ledger.record(&entry) {
                 tracing::error!(seq, error = %err, "cannot write the ledger");

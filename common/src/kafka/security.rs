@@ -54,7 +54,7 @@ pub const SSL_CA_LOCATION: Setting = Setting {
     meaning: "PEM file of the CA that signed the brokers' certificates (`ssl`, `sasl_ssl`)",
 };
 
-/// The security settings, in the README's order.
+/// The security settings, in the order of docs/reference.md ("TLS and SASL").
 pub const SETTINGS: &[&Setting] = &[
     &SECURITY_PROTOCOL,
     &SASL_MECHANISM,

@@ -1,6 +1,6 @@
 //! The versions the project is pinned to, compiled in from the repository's data files:
 //! `k8s/versions.env` (Strimzi, Kafka, KEDA, Kubernetes, kind; each with where it was read)
-//! and `lab/data/strimzi-kafka-versions.yaml` (which Kafka versions each Strimzi release
+//! and `lab/model/data/strimzi-kafka-versions.yaml` (which Kafka versions each Strimzi release
 //! supports). The emulator follows the KEDA and Kubernetes versions named here, and
 //! `lab check-manifests` checks a Kafka resource's version against the Strimzi release.
 
@@ -61,7 +61,7 @@ fn strimzi_table() -> &'static StrimziTable {
     static TABLE: OnceLock<StrimziTable> = OnceLock::new();
     TABLE.get_or_init(|| {
         serde_yaml_ng::from_str(STRIMZI_KAFKA_VERSIONS)
-            .expect("lab/data/strimzi-kafka-versions.yaml is well-formed")
+            .expect("lab/model/data/strimzi-kafka-versions.yaml is well-formed")
     })
 }
 

@@ -199,7 +199,7 @@ rules! {
     }
     StrimziKafkaVersion = "strimzi-kafka-version" {
         checks: "spec.kafka.version is one the pinned Strimzi release supports",
-        source: "strimzi kafka-versions.yaml at the release tag (lab/data/strimzi-kafka-versions.yaml)",
+        source: "strimzi kafka-versions.yaml at the release tag (lab/model/data/strimzi-kafka-versions.yaml)",
         versions: "Strimzi 0.49.0-1.2.0",
         fix: "a version from the release's supported list (k8s/versions.env pins both)",
     }

@@ -44,8 +44,9 @@ pub trait World {
     /// Events the producer gave up on so far: held through a broker outage longer than
     /// its `message.timeout.ms`, never delivered.
     fn expired(&self) -> u64;
-    /// Each event's time from sent to first processed, ms, where the world knows it
-    /// (`simulate`'s model; a replay's ledgers have no send times per processing).
+    /// Each event's time from sent to first processed, ms, where the world knows it when
+    /// the run ends (`simulate`'s model; a replay reads its delays from the consumers'
+    /// ledgers after its workload stopped, and returns none here).
     fn event_delays(&mut self) -> Vec<Millis>;
 }
 

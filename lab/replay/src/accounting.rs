@@ -13,6 +13,9 @@
 //!   one thing at-least-once forbids;
 //! - pending: events at or past the committed offset and not processed when the replay
 //!   ended: still in the topic, lag, not loss.
+//!
+//! The consumers' ledgers also give each event's end-to-end delay ([`delays`]): from the
+//! event's `time` (the producer stamps it) to its first processing.
 
 use anyhow::Context as _;
 use std::collections::HashMap;
@@ -21,7 +24,7 @@ use std::path::{Path, PathBuf};
 use common::ledger::{self, Entry};
 use serde::{Deserialize, Serialize};
 
-use lab_model::emulator::Offsets;
+use lab_model::emulator::{Millis, Offsets};
 use lab_model::timeline::Timeline;
 
 /// The replay's two ledger files.
@@ -93,6 +96,43 @@ impl Ledgers {
             final_offsets,
         ))
     }
+}
+
+impl Ledgers {
+    /// Each event's delay, scenario ms, from the consumers' ledger ([`delays`]).
+    pub fn delays(&self, epoch_ms: u64, speed: u64, end_ms: Millis) -> anyhow::Result<Vec<Millis>> {
+        let processed = ledger::read_all([&self.consumers])
+            .with_context(|| format!("cannot read the ledger {}", self.consumers.display()))?;
+        Ok(delays(&processed, epoch_ms, speed, end_ms))
+    }
+}
+
+/// Each event's end-to-end delay in scenario ms, as `lab simulate` counts it: from the
+/// event's `time` to the first time a replica processed it (`at`), for the events made
+/// in scenario time (`time` at or after `epoch_ms`, scenario time 0 in Unix ms) and
+/// processed before the scenario's end (`end_ms`, scenario ms); wall time is multiplied
+/// by `speed`. Events still unprocessed at the end have no delay yet, as in the model.
+pub fn delays(processed: &[Entry], epoch_ms: u64, speed: u64, end_ms: Millis) -> Vec<Millis> {
+    let end_at = epoch_ms + end_ms / speed.max(1);
+    let mut first: HashMap<(&str, u64), (u64, u64)> = HashMap::new();
+    for e in processed {
+        let Some(time) = e.time.filter(|t| *t >= epoch_ms) else {
+            continue;
+        };
+        if e.at > end_at {
+            continue;
+        }
+        first
+            .entry((e.source.as_str(), e.seq))
+            .and_modify(|(at, _)| *at = (*at).min(e.at))
+            .or_insert((e.at, time));
+    }
+    let mut out: Vec<Millis> = first
+        .into_values()
+        .map(|(at, time)| at.saturating_sub(time) * speed)
+        .collect();
+    out.sort_unstable();
+    out
 }
 
 /// The accounting of `delivered` and `processed` entries (see the module header).
@@ -203,7 +243,35 @@ mod tests {
             offset,
             by: by.into(),
             at,
+            time: None,
         }
+    }
+
+    /// A consumer's line: event `seq` made at `time`, processed at `at`.
+    fn processed(seq: u64, time: u64, at: u64) -> Entry {
+        Entry {
+            time: Some(time),
+            ..entry(seq, 0, seq as i64, at, "c1")
+        }
+    }
+
+    #[test]
+    fn delays_count_each_event_once_from_its_time_to_its_first_processing() {
+        let epoch = 1_000_000;
+        let ledger = [
+            processed(0, epoch - 10, epoch + 5), // made in the warm-up: no delay
+            processed(1, epoch + 100, epoch + 400), // 300 ms
+            processed(1, epoch + 100, epoch + 9_000), // processed again: the first counts
+            processed(2, epoch + 1_000, epoch + 1_050), // 50 ms
+            processed(3, epoch + 1_000, epoch + 70_000), // after the end (60 s): not yet
+            Entry {
+                time: None,
+                ..processed(4, epoch + 1, epoch + 2)
+            }, // an older ledger without `time`
+        ];
+        assert_eq!(delays(&ledger, epoch, 1, 60_000), [50, 300]);
+        // At 4x a wall millisecond is four of scenario time; the end is 15 s of wall time.
+        assert_eq!(delays(&ledger, epoch, 4, 60_000), [200, 1200]);
     }
 
     #[test]

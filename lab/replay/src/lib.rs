@@ -8,7 +8,9 @@
 //! are divided by `speed`. The broker's group timing (joins, rebalances) is not.
 //!
 //! Every event is accounted for: the producer and the consumers write ledgers, and
-//! [`accounting`] compares them with the group's final committed offsets.
+//! [`accounting`] compares them with the group's final committed offsets. The consumers'
+//! ledgers also give each event's end-to-end delay, from its `time` to its processing
+//! (the timeline's `event_delays`, as `lab simulate` measures them).
 //!
 //! Faults are real: a broker outage takes the embedded broker down (every connection
 //! closed and refused) and brings it back; the lag reader then fails as KEDA's scaler
@@ -200,6 +202,8 @@ impl World for Replay {
         self.workload.failed()
     }
 
+    /// None yet: the replay reads them from the consumers' ledgers once the workload has
+    /// stopped ([`run`]), when every line is written.
     fn event_delays(&mut self) -> Vec<Millis> {
         Vec::new()
     }
@@ -245,9 +249,10 @@ pub async fn run(
             (None, brokers, topic.clone(), topic)
         }
     };
-    notes.push(format!(
-        "speed: {speed}x (the broker's group timing does not speed up)"
-    ));
+    notes.push(match speed_warning(speed) {
+        Some(warning) => format!("speed: {speed}x: {warning}"),
+        None => "speed: 1x, as on a cluster".into(),
+    });
     let reader = {
         let (b, g, t) = (brokers.clone(), group.clone(), topic.clone());
         tokio::task::spawn_blocking(move || {
@@ -302,10 +307,34 @@ pub async fn run(
         tokio::task::spawn_blocking(move || reader.read()).await??
     };
     let accounting = ledgers.account(&timeline, epoch_ms, speed, &final_offsets)?;
+    if let Some(epoch) = epoch_ms {
+        // Up to the last second sampled: the scenario's end, or where it was interrupted.
+        let end = timeline
+            .samples
+            .last()
+            .map_or(0, |s| (s.t * 1000.0) as Millis + run::SAMPLE_MS)
+            .min(scenario.seconds() * 1000);
+        timeline.event_delays = ledgers.delays(epoch, speed, end)?;
+    }
     Ok(Outcome {
         timeline,
         notes,
         accounting,
+    })
+}
+
+/// What a replay at `speed` distorts, in words (`None` at 1x). The producer's period, the
+/// processing time, the commit interval, pod starts and KEDA's and the HPA's clocks are
+/// divided by `speed`; the broker's group timing is not (a rebalance on the embedded
+/// broker waits about the session timeout less 1 s, 5 s at 6000 ms).
+pub fn speed_warning(speed: u64) -> Option<String> {
+    (speed > 1).then(|| {
+        format!(
+            "the broker's group timing (joins, rebalances, session timeouts) does not speed up, so \
+             every rebalance lasts {speed} times longer in scenario time and piles up that much more \
+             lag: the replica counts are not the scenario's (for a short replay that keeps them, \
+             use --quick, or a scenario with shorter phases, at 1x)"
+        )
     })
 }
 

@@ -53,9 +53,10 @@ impl fmt::Display for Summary<'_> {
             writeln!(out, "## {}\n", phase.name)?;
             writeln!(out, "{}\n", explain(self.timeline, self.spec, i))?;
         }
-        if !self.notes.is_empty() {
+        let delay = delay_note(self.timeline);
+        if !self.notes.is_empty() || delay.is_some() {
             writeln!(out, "## Notes\n")?;
-            for note in self.notes {
+            for note in delay.iter().chain(self.notes) {
                 writeln!(out, "- {note}")?;
             }
         }
@@ -121,6 +122,23 @@ impl Summary<'_> {
         }
         Ok(())
     }
+}
+
+/// The events' end-to-end delays in one line (`None` when the run measured none, as for
+/// a timeline read back by `lab report`): `event delay (from its time to its first
+/// processing, 2400 events): min 0.1 s, p50 0.4 s, p95 2.1 s, max 9.8 s`.
+pub fn delay_note(timeline: &Timeline) -> Option<String> {
+    let mut delays = timeline.event_delays.clone();
+    if delays.is_empty() {
+        return None;
+    }
+    let mut at = |q: f64| lab_model::tune::percentile(&mut delays, q) as f64 / 1000.0;
+    let (min, p50, p95, max) = (at(0.0), at(0.5), at(0.95), at(1.0));
+    Some(format!(
+        "event delay (from its time to its first processing, {} events): min {min:.1} s, p50 {p50:.1} s, \
+         p95 {p95:.1} s, max {max:.1} s",
+        timeline.event_delays.len()
+    ))
 }
 
 /// "phase | published | observed": each phase's count against the published one.

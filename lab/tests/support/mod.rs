@@ -87,3 +87,33 @@ pub fn assert_refused_as_not_emulated(out: &Output) {
         "{stderr}"
     );
 }
+
+/// The event delays a run's `summary.md` notes, seconds: (events, min, p50, p95, max), from
+/// `event delay (from its time to its first processing, N events): min A s, p50 B s, ...`.
+pub fn delay_note(summary: &str) -> Option<(u64, f64, f64, f64, f64)> {
+    let line = summary
+        .lines()
+        .find(|l| l.starts_with("- event delay (from its time to its first processing, "))?;
+    let (head, figures) = line.split_once("): ")?;
+    let events = head
+        .rsplit(", ")
+        .next()?
+        .trim_end_matches(" events")
+        .parse()
+        .ok()?;
+    let value = |name: &str| -> Option<f64> {
+        figures
+            .split(", ")
+            .find_map(|f| f.strip_prefix(name))?
+            .trim_end_matches(" s")
+            .parse()
+            .ok()
+    };
+    Some((
+        events,
+        value("min ")?,
+        value("p50 ")?,
+        value("p95 ")?,
+        value("max ")?,
+    ))
+}

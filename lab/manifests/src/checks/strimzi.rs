@@ -49,7 +49,7 @@ fn check_kafkas(c: &mut Checker, m: &Manifests) {
         match (lab_model::pins::strimzi_release(&strimzi), &kafka.spec.kafka.version) {
             (None, _) => c.skip(
                 RuleId::StrimziKafkaVersion,
-                format!("Strimzi {strimzi} is not in lab/data/strimzi-kafka-versions.yaml"),
+                format!("Strimzi {strimzi} is not in lab/model/data/strimzi-kafka-versions.yaml"),
             ),
             (Some(release), Some(version)) if !release.supported.contains(version) => c.find(
                 doc,

@@ -1,4 +1,5 @@
 //! The built-in scenarios: `published` (the write-up's run on the manifests' topic),
+//! `quick` (the same run, each phase shortened, for a replay of a few minutes),
 //! `original` (the original manifests' 3-partition topic) and `diurnal` (a day of the
 //! published workload: 24 hours following a workday's curve).
 
@@ -126,6 +127,33 @@ impl Scenario {
     }
 }
 
+/// How long each published phase lasts in `quick`, seconds (the published run: 120, 150,
+/// 240, 240).
+pub const QUICK_PHASE_SECONDS: [u64; 4] = [30, 45, 180, 45];
+
+impl Scenario {
+    /// The published run, shortened for a replay of a few minutes at 1x (`lab replay
+    /// --quick`): the same topic, consumer, ScaledObject and producer periods, in the same
+    /// order, each phase cut to [`QUICK_PHASE_SECONDS`]. Nothing is sped up, so the
+    /// broker's group timing (joins, rebalances, session timeouts), pod starts and KEDA's
+    /// and the HPA's clocks keep their proportions to the workload; only less of each phase
+    /// is seen.
+    pub fn quick() -> anyhow::Result<Self> {
+        let mut quick = Self::published()?;
+        quick.name = "quick".into();
+        quick.description = format!(
+            "The published run shortened to {} s: the same topic, consumer, ScaledObject and producer \
+             periods, each phase cut to the time KEDA's 30 s polls, its 30 s cooldown and the HPA's 30 s \
+             scale-down window need to show the phase's count; nothing is sped up.",
+            QUICK_PHASE_SECONDS.iter().sum::<u64>()
+        );
+        for (phase, seconds) in quick.phases.iter_mut().zip(QUICK_PHASE_SECONDS) {
+            phase.seconds = seconds;
+        }
+        Ok(quick)
+    }
+}
+
 /// Consumer settings of the `published` scenario (see `docs/lab.md` for how they were
 /// chosen).
 pub const PUBLISHED_PROCESSING_MS: u64 = 50;
@@ -181,6 +209,21 @@ mod tests {
             [Some(1), Some(0), Some(3), Some(1)]
         );
         assert!(published.seconds() < 15 * 60, "real time under 15 minutes");
+        // quick: the published run with shorter phases, nothing else changed.
+        let quick = Scenario::load("quick").unwrap();
+        let mut shortened = published.clone();
+        for (phase, seconds) in shortened.phases.iter_mut().zip(QUICK_PHASE_SECONDS) {
+            phase.seconds = seconds;
+        }
+        assert_eq!(
+            (&quick.phases, &quick.consumer, quick.partitions),
+            (&shortened.phases, &published.consumer, published.partitions)
+        );
+        assert_eq!(
+            (&quick.scaled_object, quick.start_replicas),
+            (&published.scaled_object, published.start_replicas)
+        );
+        assert_eq!(quick.seconds(), 300);
         let original = Scenario::load("original").unwrap();
         assert_eq!(
             (original.partitions, original.consumer.commit_interval_ms),

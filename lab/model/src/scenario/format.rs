@@ -199,7 +199,7 @@ impl Format {
 pub(super) fn from_file(path: &Path) -> anyhow::Result<Scenario> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         anyhow::anyhow!(
-            "unknown scenario {:?}: not published, original, diurnal, or a readable file ({e})",
+            "unknown scenario {:?}: not published, quick, original, diurnal, or a readable file ({e})",
             path.display().to_string()
         )
     })?;

@@ -1,6 +1,7 @@
 //! Scenarios: what the producer does phase by phase, how the consumer behaves, and which
-//! ScaledObject scales it. Built in: `published` and `original` ([`builtin`]); or a TOML or
-//! YAML file ([`format`]), checked before it runs ([`validate`]).
+//! ScaledObject scales it. Built in: `published`, `quick`, `original` and `diurnal`
+//! ([`builtin`]); or a TOML or YAML file ([`format`]), checked before it runs
+//! ([`validate`]).
 //!
 //! - [`format`]: the file format, every field with its unit and default;
 //! - [`validate`]: what a scenario may say, each refusal naming its field;
@@ -40,6 +41,7 @@ impl Scenario {
     pub fn load(name_or_path: &str) -> anyhow::Result<Self> {
         let builtin = match name_or_path {
             "published" => Self::published()?,
+            "quick" => Self::quick()?,
             "original" => Self::original(),
             "diurnal" => Self::diurnal()?,
             path => return format::from_file(Path::new(path)),

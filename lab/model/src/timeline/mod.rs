@@ -65,8 +65,9 @@ pub struct Timeline {
     /// Events the producer gave up on (held through a broker outage past its
     /// `message.timeout.ms`): never in the topic, so no accounting row shows them.
     pub expired: u64,
-    /// `lab simulate` only: each event's time from sent to first processed, ms (not
-    /// written to the CSV files).
+    /// Each event's time from sent to first processed, scenario ms: the model's events
+    /// (`lab simulate`), or the consumers' ledgers (`lab replay`); not written to the CSV
+    /// files, so a timeline read back (`lab report`) has none.
     pub event_delays: Vec<crate::emulator::Millis>,
     /// What a scaler read at each sample, with the replicas running: the trace `lab lag
     /// --record` would have written (`trace.jsonl`; empty for a recorded timeline).
