@@ -107,6 +107,7 @@ pub fn validate(so: &ScaledObject) -> Checked {
             use_cached_metrics: spec.triggers[first.index].use_cached_metrics,
             annotations,
             fallback: fallback(spec),
+            triggers: Default::default(),
         }),
         _ => None,
     };
@@ -404,6 +405,7 @@ fn fallback(spec: &model::ScaledObjectSpec) -> Option<Fallback> {
         Some("currentReplicas") => FallbackBehavior::CurrentReplicas,
         Some("currentReplicasIfHigher") => FallbackBehavior::CurrentReplicasIfHigher,
         Some("currentReplicasIfLower") => FallbackBehavior::CurrentReplicasIfLower,
+        Some("scalingModifiers") => FallbackBehavior::ScalingModifiers,
         _ => FallbackBehavior::Static,
     };
     Some(Fallback {
