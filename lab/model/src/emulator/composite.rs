@@ -472,3 +472,6 @@ impl Composite {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,6 +21,9 @@ pub struct Triggers {
     pub kafka_name: Option<String>,
     /// That trigger's external metric name (`s<index>-kafka-<topic>`).
     pub kafka_metric: String,
+    /// What it reads: `<group>/<topic>` (a model of one group on one topic can feed
+    /// another Kafka trigger only if it reads the same).
+    pub kafka_reads: String,
     /// The other triggers, in `spec.triggers` order.
     pub others: Vec<TriggerSpec>,
     /// `advanced.scalingModifiers`, when a formula is set.
@@ -36,6 +39,7 @@ impl Default for Triggers {
             kafka_index: Some(0),
             kafka_name: None,
             kafka_metric: "s0-kafka".into(),
+            kafka_reads: String::new(),
             others: Vec::new(),
             modifiers: None,
             requests: PodRequests::default(),
@@ -87,6 +91,8 @@ pub struct TriggerSpec {
     pub metric_type: MetricType,
     /// `triggers[].useCachedMetrics`.
     pub use_cached_metrics: bool,
+    /// A Kafka trigger's `<group>/<topic>` (empty for other types).
+    pub reads: String,
 }
 
 impl TriggerSpec {
@@ -218,9 +224,12 @@ pub mod pipeline {
     /// window (the rate between its last two scrapes).
     pub const RESOLUTION: Millis = 15_000;
     /// When the first scrape lands after t = 0 (the scrapes' phase against KEDA's and
-    /// the HPA's timers, which it does not share): half a resolution, so no scrape ties
-    /// with a sync.
-    pub const FIRST_SCRAPE: Millis = RESOLUTION / 2;
+    /// the HPA's timers, which it does not share): 7 s, so no scrape ties with a sync and
+    /// every scrape falls on a whole second.
+    pub const FIRST_SCRAPE: Millis = 7_000;
+    /// A container younger than this at its first scrape has no CPU reading yet; an older
+    /// one is read against (its start, 0) (metrics-server pkg/storage/pod.go).
+    pub const FRESH_CONTAINER: Millis = 10_000;
     /// `--horizontal-pod-autoscaler-cpu-initialization-period` default (5 min,
     /// pkg/controller/podautoscaler/config/v1alpha1/defaults.go).
     pub const CPU_INITIALIZATION: Millis = 300_000;
