@@ -1,13 +1,14 @@
 //! `lab simulate` for a ScaledJob with Kafka triggers: the scenario's producer writes
 //! events to the topic's partitions (keyed, as the Deployment model's producer does);
 //! KEDA's loop ([`crate::emulator::jobs::JobScaler`]) creates Jobs; each Job's pod starts a
-//! random 0.5x..1.5x `pod_start_ms` after it is created (Pending until then), joins the
-//! group, takes a partition no other running Job holds (the group's partitions are
-//! exclusive), processes `processing_ms` per event, commits every `commit_interval_ms`
-//! and when it exits, which it does after `consumer.job_events` events. A Job finds
-//! nothing to take while every partition with events is held: it waits, still running.
-//! KEDA reads lag as end - committed, so an event a Job took and has not committed is
-//! still lag.
+//! random 0.5x..1.5x `pod_start_ms` after it is created (Pending until then) and joins
+//! the group. The group's partitions are dealt over its running Jobs (partition p to the
+//! (p mod n)-th, in the order they started; a partition that changes hands is committed
+//! first and read again from there); each Job takes events from its partitions in turn,
+//! `processing_ms` each, commits every `commit_interval_ms` and when it exits, which it
+//! does after `consumer.job_events` events. A Job whose partitions hold nothing waits,
+//! still running. KEDA reads lag as end - committed, so an event a Job took and has not
+//! committed is still lag.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -73,6 +74,7 @@ struct Partition {
     position: i64,
     /// Offset after the last processed event (committed at the next commit).
     stored: i64,
+    /// The Job it is dealt to.
     holder: Option<usize>,
 }
 
@@ -80,10 +82,11 @@ struct Job {
     starts_at: Millis,
     done: bool,
     processed: u64,
-    partition: Option<usize>,
-    /// The event in progress: ms left.
-    busy: Option<Millis>,
+    /// The event in progress: (partition, ms left).
+    busy: Option<(usize, Millis)>,
     next_commit: Millis,
+    /// Where its round over its partitions goes on.
+    cursor: usize,
 }
 
 /// Runs `scenario` with the ScaledJob `spec` (seeded as `lab simulate` is).
@@ -117,16 +120,9 @@ pub fn run(scenario: &Scenario, spec: &JobSpec, seed: u64) -> anyhow::Result<Job
             producer = Producer::for_phase(scenario, phase, t, &mut rng);
         }
         producer.produce(scenario, t, &mut parts);
+        deal(&mut parts, &jobs, t);
         for (i, job) in jobs.iter_mut().enumerate() {
-            step_job(
-                i,
-                job,
-                &mut parts,
-                t,
-                c.processing_ms,
-                c.commit_interval_ms,
-                events,
-            );
+            step_job(i, job, &mut parts, t, c.processing_ms, c.commit_interval_ms, events);
         }
         let due = keda.next_due() <= t;
         let offsets: Vec<Offsets> = match due {
@@ -147,9 +143,9 @@ pub fn run(scenario: &Scenario, spec: &JobSpec, seed: u64) -> anyhow::Result<Job
                     starts_at,
                     done: false,
                     processed: 0,
-                    partition: None,
                     busy: None,
                     next_commit: starts_at + c.commit_interval_ms,
+                    cursor: 0,
                 });
             }
             out.decisions.push(d);
@@ -181,8 +177,25 @@ fn phase_at(scenario: &Scenario, t: Millis) -> usize {
         .unwrap_or(0)
 }
 
-/// One Job over one step: start, take a free partition with events, process, commit,
-/// exit after `events`.
+/// The group's assignment: partition p to the (p mod n)-th running Job; a partition that
+/// changes hands is committed (its new owner reads on from there).
+fn deal(parts: &mut [Partition], jobs: &[Job], t: Millis) {
+    let running: Vec<usize> = (0..jobs.len())
+        .filter(|&i| !jobs[i].done && jobs[i].starts_at <= t)
+        .collect();
+    for (p, part) in parts.iter_mut().enumerate() {
+        let holder = (!running.is_empty()).then(|| running[p % running.len()]);
+        if holder != part.holder {
+            part.committed = part.committed.max(part.stored);
+            part.position = part.committed;
+            part.stored = part.committed;
+            part.holder = holder;
+        }
+    }
+}
+
+/// One Job over one step: process, commit, take the next event of its partitions, exit
+/// after `events`.
 fn step_job(
     id: usize,
     job: &mut Job,
@@ -195,58 +208,43 @@ fn step_job(
     if job.done || job.starts_at > t {
         return;
     }
-    if let Some(left) = job.busy {
+    if let Some((p, left)) = job.busy {
         if left > STEP {
-            job.busy = Some(left - STEP);
+            job.busy = Some((p, left - STEP));
         } else {
             job.busy = None;
             job.processed += 1;
-            if let Some(p) = job.partition {
+            if parts[p].holder == Some(id) {
                 parts[p].stored = parts[p].position;
             }
         }
     }
+    let mine = |parts: &[Partition], p: usize| parts[p].holder == Some(id);
+    let commit = |parts: &mut [Partition]| {
+        for part in parts.iter_mut().filter(|part| part.holder == Some(id)) {
+            part.committed = part.committed.max(part.stored);
+        }
+    };
     if t >= job.next_commit {
-        commit(job, parts);
+        commit(parts);
         job.next_commit += commit_interval;
-    }
-    if job.busy.is_none() && job.processed >= events {
-        commit(job, parts);
-        release(job, parts);
-        job.done = true;
-        return;
     }
     if job.busy.is_some() {
         return;
     }
-    let has_work = |p: &Partition| p.position < p.end;
-    if job.partition.is_some_and(|p| !has_work(&parts[p])) {
-        commit(job, parts);
-        release(job, parts);
+    if job.processed >= events {
+        commit(parts);
+        job.done = true;
+        return;
     }
-    if job.partition.is_none() {
-        job.partition = parts.iter().position(|p| p.holder.is_none() && has_work(p));
-        if let Some(p) = job.partition {
-            parts[p].holder = Some(id);
-            parts[p].position = parts[p].committed;
-            parts[p].stored = parts[p].committed;
-        }
-    }
-    if let Some(p) = job.partition {
+    let n = parts.len();
+    let next = (0..n)
+        .map(|i| (job.cursor + i) % n)
+        .find(|&p| mine(parts, p) && parts[p].position < parts[p].end);
+    if let Some(p) = next {
         parts[p].position += 1;
-        job.busy = Some(processing_ms.max(1));
-    }
-}
-
-fn commit(job: &Job, parts: &mut [Partition]) {
-    if let Some(p) = job.partition {
-        parts[p].committed = parts[p].committed.max(parts[p].stored);
-    }
-}
-
-fn release(job: &mut Job, parts: &mut [Partition]) {
-    if let Some(p) = job.partition.take() {
-        parts[p].holder = None;
+        job.cursor = p + 1;
+        job.busy = Some((p, processing_ms.max(1)));
     }
 }
 
