@@ -472,6 +472,3 @@ impl Composite {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

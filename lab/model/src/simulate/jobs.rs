@@ -122,7 +122,15 @@ pub fn run(scenario: &Scenario, spec: &JobSpec, seed: u64) -> anyhow::Result<Job
         producer.produce(scenario, t, &mut parts);
         deal(&mut parts, &jobs, t);
         for (i, job) in jobs.iter_mut().enumerate() {
-            step_job(i, job, &mut parts, t, c.processing_ms, c.commit_interval_ms, events);
+            step_job(
+                i,
+                job,
+                &mut parts,
+                t,
+                c.processing_ms,
+                c.commit_interval_ms,
+                events,
+            );
         }
         let due = keda.next_due() <= t;
         let offsets: Vec<Offsets> = match due {

@@ -2,9 +2,10 @@
 //! getScaledObjectState and GetScaledObjectMetrics, pkg/fallback/fallback.go; Kubernetes
 //! 1.35 horizontal.go computeReplicasForMetrics), through the Autoscaler.
 
-use super::super::{Autoscaler, Controller, Found, Inputs, KedaAction, Observed, Start, Why};
-use super::super::{HpaReason, Offsets, PodMetric, ScalerError};
-use crate::emulator::spec::ScalingSpec;
+use lab_model::emulator::{
+    Autoscaler, Controller, Found, HpaReason, Inputs, KedaAction, Observed, Offsets, PodMetric,
+    ScalerError, ScalingSpec, Start, Why,
+};
 
 const KAFKA_AND_PROM: &str = r#"
 apiVersion: keda.sh/v1alpha1
@@ -24,7 +25,7 @@ spec:
 "#;
 
 fn spec(yaml: &str) -> ScalingSpec {
-    crate::keda::load_text(yaml, "so.yaml")
+    lab_model::keda::load_text(yaml, "so.yaml")
         .unwrap_or_else(|e| panic!("{e}"))
         .spec
 }
