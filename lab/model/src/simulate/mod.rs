@@ -16,7 +16,7 @@ use crate::scenario::Scenario;
 use crate::timeline::Timeline;
 use model::Model;
 use usage::Sim;
-pub use usage::PREFETCH_KIB;
+pub use usage::{check as check_triggers, PREFETCH_KIB};
 
 /// Runs `scenario` against the emulator configured by `spec`.
 pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> anyhow::Result<Timeline> {

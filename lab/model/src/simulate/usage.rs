@@ -89,14 +89,14 @@ impl Sim {
     }
 }
 
-/// Refuses what a simulated run cannot feed: a value trigger a phase gives no value for,
-/// another Kafka trigger reading another group or topic.
-pub(super) fn check(scenario: &Scenario, spec: &ScalingSpec) -> anyhow::Result<()> {
+/// Refuses what a run (simulated or replayed) cannot feed: a value trigger a phase gives
+/// no value for, another Kafka trigger reading another group or topic.
+pub fn check(scenario: &Scenario, spec: &ScalingSpec) -> anyhow::Result<()> {
     let t = &spec.triggers;
     for other in &t.others {
         if matches!(other.source, Source::Kafka(_)) && other.reads != t.kafka_reads {
             anyhow::bail!(
-                "spec.triggers[{}] reads {} and the first Kafka trigger {}: lab simulate models one consumer group on one topic (lab plan replays a trace that records both)",
+                "spec.triggers[{}] reads {} and the first Kafka trigger {}: lab simulate and lab replay run one consumer group on one topic (lab plan replays a trace that records both)",
                 other.index,
                 other.reads,
                 t.kafka_reads
