@@ -6,6 +6,8 @@
 //!   settings and what the published phases do with them;
 //! - the table after `<!-- claims: incidents --seeds N -->` gives, for each scenario under
 //!   scenarios/ and ScaledObject, the phase's distribution over seeds 1..=N;
+//! - the table after `<!-- claims: jobs --seeds N -->` gives, for a ScaledJob scenario and
+//!   ScaledJob, the phase's peak of unfinished Jobs and the Jobs created, over the seeds;
 //! - README's table of the published replay is docs/results/published-replay.md's, and
 //!   that file is what `lab report docs/results/published-replay.csv` writes.
 //!
@@ -177,6 +179,36 @@ fn check_incidents_table(doc: &str, marker: &str, args: &str) -> usize {
     rows.len()
 }
 
+/// Checks the `claims: jobs --seeds N` table: scenario file, ScaledJob (a file, or "the
+/// scenario's"), phase, the peak of unfinished Jobs and the Jobs created over the seeds.
+fn check_jobs_table(doc: &str, marker: &str, args: &str) -> usize {
+    let seeds: u64 = flag(args, "--seeds").parse().unwrap();
+    let rows = table_after(doc, marker);
+    for row in &rows {
+        let mut scenario = Scenario::load(&repo(code(&row[0]))).unwrap();
+        if row[1] != "the scenario's" {
+            scenario.scaled_object = repo(code(&row[1])).into();
+        }
+        let phase = scenario
+            .phases
+            .iter()
+            .position(|p| p.name == row[2])
+            .unwrap();
+        let lab_model::keda::Scalable::Job(job) = scenario.load_scalable().unwrap() else {
+            panic!("{row:?}: not a ScaledJob");
+        };
+        let (mut peaks, mut created) = (BTreeMap::new(), BTreeMap::new());
+        for seed in 1..=seeds {
+            let t = lab_model::simulate::jobs::run(&scenario, &job.spec, seed).unwrap();
+            *peaks.entry(t.peak_unfinished(phase)).or_insert(0u64) += 1;
+            *created.entry(t.created_in(phase)).or_insert(0u64) += 1;
+        }
+        assert_eq!(distribution(&row[3]), peaks, "{row:?}");
+        assert_eq!(distribution(&row[4]), created, "{row:?}");
+    }
+    rows.len()
+}
+
 #[test]
 fn every_simulated_figure_the_docs_publish_is_what_lab_simulate_gives() {
     let mut tables = 0;
@@ -187,6 +219,7 @@ fn every_simulated_figure_the_docs_publish_is_what_lab_simulate_gives() {
                 Some("simulate") => check_simulate_table(&doc, &marker, &args),
                 Some("consumers") => check_consumers_table(&doc, &marker, &args),
                 Some("incidents") => check_incidents_table(&doc, &marker, &args),
+                Some("jobs") => check_jobs_table(&doc, &marker, &args),
                 Some("replay") => continue,
                 _ => panic!("{path}: unknown claims marker {marker}"),
             };

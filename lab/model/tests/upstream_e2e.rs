@@ -354,3 +354,45 @@ spec:
     let down = plan(&so("45"), trace, 2, 120.0);
     assert_eq!(at(&down, 100.0), 1, "16 % against 45 % -> 1");
 }
+
+/// memory_test.go, the second ScaledObject (memory Utilization 45 + kubernetes-workload
+/// value 1; min 0, max 5, pollingInterval 1, cooldown 1): no workload pods -> 0 whatever
+/// the memory; 5 pods -> 5; none -> 0.
+#[test]
+fn memory_test_scale_to_zero_with_an_external_trigger() {
+    let so = CPU_DEPLOYMENT.replace("cpu-test", "memory-test").replace(
+        "{limits: {cpu: 500m}, requests: {cpu: 200m}}",
+        "{limits: {memory: 100Mi}, requests: {memory: 50Mi}}",
+    );
+    let so = r#"
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: memory-test-so, namespace: memory-test-ns}
+spec:
+  scaleTargetRef: {name: memory-test-deployment}
+  pollingInterval: 1
+  cooldownPeriod: 1
+  minReplicaCount: 0
+  maxReplicaCount: 5
+  triggers:
+  - type: memory
+    metricType: Utilization
+    metadata: {value: "45"}
+  - type: kubernetes-workload
+    metadata: {podSelector: 'pod=memory-test-workload', value: '1'}
+"#
+    .to_owned()
+        + &so;
+    let workload = |t: u32, n: u32| {
+        format!("{{\"t\": {t}, \"partitions\": [], \"triggers\": {{\"1\": {{\"value\": {n}}}}}, \"pods\": [{{\"memory_bytes\": 41943040}}]}}\n")
+    };
+    let trace = [workload(0, 0), workload(60, 5), workload(180, 0)].concat();
+    let lines = plan(&so, &trace, 1, 300.0);
+    assert_eq!(
+        at(&lines, 30.0),
+        0,
+        "inactive external trigger: 0, despite 80 % memory"
+    );
+    assert_eq!(at(&lines, 150.0), 5);
+    assert_eq!(at(&lines, 290.0), 0);
+}

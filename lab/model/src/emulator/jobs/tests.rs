@@ -231,6 +231,10 @@ fn test_clean_up_history_limits() {
     many.extend((1..=100).map(|i| (format!("success{i}"), 40)));
     let refs: Vec<(&str, Millis)> = many.iter().map(|(n, t)| (n.as_str(), *t)).collect();
     assert_eq!(jobs_to_delete(&refs, 100), ["success0"]);
+    let mut failed: Vec<(String, Millis)> = vec![("fail101".into(), 35)];
+    failed.extend((102..=201).map(|i| (format!("fail{i}"), 40)));
+    let refs: Vec<(&str, Millis)> = failed.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    assert_eq!(jobs_to_delete(&refs, 100), ["fail101"]);
 }
 
 /// scale_handler_test.go TestGetScaledJobState: one scaler (queue 20, target 2, active),
