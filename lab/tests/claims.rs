@@ -492,3 +492,44 @@ fn verified(summary: &str) -> String {
         after("**; ").replace("replica-seconds", "")
     )
 }
+
+/// Every lab test docs/upstream-tests.md names as reproducing an upstream test exists: a
+/// `fn <name>(` in the lab's sources and tests.
+#[test]
+fn the_upstream_tests_page_names_tests_that_exist() {
+    fn sources(dir: &Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() && path.file_name().is_some_and(|n| n != "target") {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut code = String::new();
+    sources(Path::new(&repo("lab")), &mut code);
+    let doc = read("docs/upstream-tests.md");
+    let mut named = 0;
+    for (at, _) in doc.match_indices("<!-- upstream-tests -->") {
+        for row in Table::after(&doc[at..], "<!-- upstream-tests -->")
+            .unwrap()
+            .rows()
+        {
+            for name in row[2].split('`').skip(1).step_by(2) {
+                let is_fn = name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                if !is_fn {
+                    continue;
+                }
+                assert!(
+                    code.contains(&format!("fn {name}(")),
+                    "{name} is named in docs/upstream-tests.md and exists nowhere"
+                );
+                named += 1;
+            }
+        }
+    }
+    assert!(named >= 20, "{named} tests named");
+}

@@ -65,7 +65,11 @@ fn test_scaling_modifier_trigger_value() {
     use lab_model::emulator::CallOutcome::{Failed, FallbackNil};
     // Each poll's call and the HPA's request in between both count.
     assert_eq!(trigger1[0], (1, Some(Failed)));
-    assert_eq!(trigger1[1], (3, Some(Failed)), "at the threshold: still an error");
+    assert_eq!(
+        trigger1[1],
+        (3, Some(Failed)),
+        "at the threshold: still an error"
+    );
     assert!(
         trigger1[2..]
             .iter()
