@@ -6,6 +6,8 @@
 //!   settings and what the published phases do with them;
 //! - the table after `<!-- claims: incidents --seeds N -->` gives, for each scenario under
 //!   scenarios/ and ScaledObject, the phase's distribution over seeds 1..=N;
+//! - the table after `<!-- claims: jobs --seeds N -->` gives, for a ScaledJob scenario and
+//!   ScaledJob, the phase's peak of unfinished Jobs and the Jobs created, over the seeds;
 //! - README's table of the published replay is docs/results/published-replay.md's, and
 //!   that file is what `lab report docs/results/published-replay.csv` writes;
 //! - the table after `<!-- claims: quick-replays DIR -->` is, run by run, what the quick
@@ -236,6 +238,36 @@ fn check_quick_replays_table(doc: &str, marker: &str, args: &str) -> usize {
     rows.len()
 }
 
+/// Checks the `claims: jobs --seeds N` table: scenario file, ScaledJob (a file, or "the
+/// scenario's"), phase, the peak of unfinished Jobs and the Jobs created over the seeds.
+fn check_jobs_table(doc: &str, marker: &str, args: &str) -> usize {
+    let seeds: u64 = flag(args, "--seeds").parse().unwrap();
+    let rows = table_after(doc, marker);
+    for row in &rows {
+        let mut scenario = Scenario::load(&repo(code(&row[0]))).unwrap();
+        if row[1] != "the scenario's" {
+            scenario.scaled_object = repo(code(&row[1])).into();
+        }
+        let phase = scenario
+            .phases
+            .iter()
+            .position(|p| p.name == row[2])
+            .unwrap();
+        let lab_model::keda::Scalable::Job(job) = scenario.load_scalable().unwrap() else {
+            panic!("{row:?}: not a ScaledJob");
+        };
+        let (mut peaks, mut created) = (BTreeMap::new(), BTreeMap::new());
+        for seed in 1..=seeds {
+            let t = lab_model::simulate::jobs::run(&scenario, &job.spec, seed).unwrap();
+            *peaks.entry(t.peak_unfinished(phase)).or_insert(0u64) += 1;
+            *created.entry(t.created_in(phase)).or_insert(0u64) += 1;
+        }
+        assert_eq!(distribution(&row[3]), peaks, "{row:?}");
+        assert_eq!(distribution(&row[4]), created, "{row:?}");
+    }
+    rows.len()
+}
+
 #[test]
 fn every_simulated_figure_the_docs_publish_is_what_lab_simulate_gives() {
     let mut tables = 0;
@@ -247,6 +279,7 @@ fn every_simulated_figure_the_docs_publish_is_what_lab_simulate_gives() {
                 Some("consumers") => check_consumers_table(&doc, &marker, &args),
                 Some("incidents") => check_incidents_table(&doc, &marker, &args),
                 Some("quick-replays") => check_quick_replays_table(&doc, &marker, &args),
+                Some("jobs") => check_jobs_table(&doc, &marker, &args),
                 Some("replay") => continue,
                 _ => panic!("{path}: unknown claims marker {marker}"),
             };
@@ -534,4 +567,45 @@ fn verified(summary: &str) -> String {
         after("p95 lag "),
         after("**; ").replace("replica-seconds", "")
     )
+}
+
+/// Every lab test docs/upstream-tests.md names as reproducing an upstream test exists: a
+/// `fn <name>(` in the lab's sources and tests.
+#[test]
+fn the_upstream_tests_page_names_tests_that_exist() {
+    fn sources(dir: &Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() && path.file_name().is_some_and(|n| n != "target") {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut code = String::new();
+    sources(Path::new(&repo("lab")), &mut code);
+    let doc = read("docs/upstream-tests.md");
+    let mut named = 0;
+    for (at, _) in doc.match_indices("<!-- upstream-tests -->") {
+        for row in Table::after(&doc[at..], "<!-- upstream-tests -->")
+            .unwrap()
+            .rows()
+        {
+            for name in row[2].split('`').skip(1).step_by(2) {
+                let is_fn = name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                if !is_fn {
+                    continue;
+                }
+                assert!(
+                    code.contains(&format!("fn {name}(")),
+                    "{name} is named in docs/upstream-tests.md and exists nowhere"
+                );
+                named += 1;
+            }
+        }
+    }
+    assert!(named >= 20, "{named} tests named");
 }

@@ -123,7 +123,7 @@ fn errors_name_what_is_wrong() {
                 "--trace",
                 "/tmp/x",
             ],
-            "no ScaledObject in this file",
+            "no ScaledObject or ScaledJob in this file",
         ),
         (&["replay", "--speed", "0"], "0 is not in 1..=100"),
         (
@@ -537,4 +537,179 @@ fn lag_watch_survives_a_failed_read() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// The repository's ScaledObject with `extra` added after its Kafka trigger and `doc`
+/// after it (another YAML document), written into `dir`.
+fn scaled_object_with(dir: &std::path::Path, name: &str, extra: &str, doc: &str) -> String {
+    let so = std::fs::read_to_string(repo("k8s/keda/scaled-object.yaml")).unwrap() + extra + doc;
+    let path = dir.join(name);
+    std::fs::write(&path, so).unwrap();
+    path.display().to_string()
+}
+
+const DEPLOYMENT: &str = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kafka-consumer}\nspec:\n  template:\n    spec:\n      containers:\n        - {name: kafka-consumer, image: kafka-consumer:0.1.0, resources: {requests: {memory: 16Mi}}}\n";
+
+const CPU_TRIGGER: &str =
+    "    - type: cpu\n      metricType: Utilization\n      metadata: {value: '50'}\n";
+
+/// Bad input gets one clear line naming it and a non-zero exit: a formula construct
+/// outside the evaluated subset, a cpu trigger whose Deployment lacks cpu requests
+/// (KEDA's own admission error, scaledobject_webhook.go verifyCPUMemoryScalers), a cpu
+/// trigger without its Deployment.
+#[test]
+fn plan_refuses_bad_input_naming_it() {
+    let dir = temp_dir("refusals");
+    let trace = dir.join("trace.jsonl");
+    std::fs::write(&trace, "{\"t\": 0, \"partitions\": []}\n").unwrap();
+    let formula = std::fs::read_to_string(repo("k8s/keda/scaled-object.yaml"))
+        .unwrap()
+        .replace("  advanced:\n", "  advanced:\n    scalingModifiers: {formula: 'lag in [1, 2] ? 10 : lag', target: '5'}\n")
+        .replace("    - type: kafka\n", "    - type: kafka\n      name: lag\n");
+    std::fs::write(dir.join("formula.yaml"), formula).unwrap();
+    let cases = [
+        (dir.join("formula.yaml").display().to_string(), "spec.advanced.scalingModifiers.formula: not emulated: the `in` operator (1:4) is outside the expr subset"),
+        (scaled_object_with(&dir, "no-request.yaml", CPU_TRIGGER, DEPLOYMENT), "spec.triggers[1].type: the scaledobject has a cpu trigger but the container kafka-consumer doesn't have the cpu request defined [keda-cpu-memory]"),
+        (scaled_object_with(&dir, "no-target.yaml", CPU_TRIGGER, ""), "not emulated: a cpu trigger needs the scale target's cpu requests"),
+    ];
+    for (so, expected) in cases {
+        let out = lab(&[
+            "plan",
+            "--scaled-object",
+            &so,
+            "--trace",
+            trace.to_str().unwrap(),
+        ]);
+        assert!(!out.status.success(), "{so}");
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{expected:?} not in {}",
+            text(&out.stderr)
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Several triggers through `lab plan`: a value trigger's values from the trace; each
+/// line lists every metric with its value and, for the HPA, its proposal.
+#[test]
+fn plan_runs_several_triggers_from_the_trace() {
+    let dir = temp_dir("several");
+    let prom = "    - type: prometheus\n      name: prom\n      metadata: {serverAddress: 'http://prometheus:9090', query: 'sum(rate(x[1m]))', threshold: '10'}\n";
+    let so = scaled_object_with(&dir, "so.yaml", prom, "");
+    let trace = dir.join("trace.jsonl");
+    std::fs::write(&trace, "{\"t\": 0, \"partitions\": [{\"end\": 10, \"committed\": 10}], \"triggers\": {\"prom\": {\"value\": 35}}}\n{\"t\": 40, \"partitions\": [{\"end\": 10, \"committed\": 10}], \"triggers\": {\"prom\": {\"value\": 35}}}\n").unwrap();
+    let out = lab(&[
+        "plan",
+        "--scaled-object",
+        &so,
+        "--trace",
+        trace.to_str().unwrap(),
+        "--replicas",
+        "0",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        (lines[0]["active"].as_bool(), lines[0]["replicas"].as_u64()),
+        (Some(true), Some(1)),
+        "prometheus 35 > 0 wakes it"
+    );
+    let sync = &lines[1];
+    assert_eq!(sync["metrics"][1]["metric"], "s1-prometheus");
+    assert_eq!(sync["metrics"][1]["proposal"], 4, "ceil(35 / 10)");
+    assert_eq!(sync["replicas"], 4);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A ScaledJob: `lab plan` gives one line per poll with the Jobs created, and `lab
+/// simulate` writes jobs.csv.
+#[test]
+fn scaled_jobs_plan_and_simulate() {
+    let dir = temp_dir("jobs");
+    let trace = dir.join("trace.jsonl");
+    std::fs::write(
+        &trace,
+        "{\"t\": 0, \"partitions\": [{\"end\": 100, \"committed\": 40}]}\n",
+    )
+    .unwrap();
+    let out = lab(&[
+        "plan",
+        "--scaled-job",
+        &repo("scenarios/scaled-objects/scaledjob-default.yaml"),
+        "--trace",
+        trace.to_str().unwrap(),
+        "--until",
+        "20",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "polls at 0, 10, 20 s");
+    assert_eq!(
+        (
+            lines[0]["queue_length"].as_i64(),
+            lines[0]["max_scale"].as_i64(),
+            lines[0]["created"].as_i64()
+        ),
+        (Some(10), Some(1), Some(1)),
+        "lag 60 capped at 1 partition x 10"
+    );
+    assert_eq!(lines[1]["created"], 0, "default: maxScale 1 - 1 unfinished");
+    let out = lab(&[
+        "simulate",
+        "--scenario",
+        &repo("scenarios/scaledjob-piles-up-jobs.yaml"),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let jobs = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
+    assert!(
+        jobs.starts_with("t,phase,total_lag,pending,running,done,created\n"),
+        "{jobs}"
+    );
+    assert!(dir.join("job-decisions.csv").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// check-manifests says what it checked and which kinds it leaves alone, and why; KEDA's
+/// own admission error for a cpu trigger without requests; a ScaledJob's enum error.
+#[test]
+fn check_manifests_lists_what_it_checked_and_left_alone() {
+    let dir = temp_dir("listed");
+    let service = "---\napiVersion: v1\nkind: Service\nmetadata: {name: kafka-consumer}\nspec: {ports: [{port: 8080}]}\n";
+    let job = std::fs::read_to_string(repo("scenarios/scaled-objects/scaledjob-default.yaml"))
+        .unwrap()
+        .replace("strategy: default", "strategy: fastest");
+    let file = scaled_object_with(
+        &dir,
+        "all.yaml",
+        CPU_TRIGGER,
+        &format!("{DEPLOYMENT}{service}---\n{job}"),
+    );
+    let out = lab(&[
+        "check-manifests",
+        &file,
+        "--dockerfile",
+        &repo("Dockerfile"),
+    ]);
+    assert!(!out.status.success());
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(stdout.contains("checked 3 document(s): ScaledObject/kafka-consumer, Deployment/kafka-consumer, ScaledJob/event-jobs"), "{stdout}");
+    assert!(stdout.contains("left alone: Service (1): trigger hosts are checked by the Kafka's bootstrap Service name"), "{stdout}");
+    assert!(stderr.contains("the scaledobject has a cpu trigger but the container kafka-consumer doesn't have the cpu request defined"), "{stderr}");
+    assert!(stderr.contains("ScaledJob/event-jobs: spec.scalingStrategy.strategy [keda-scaledjob]: Unsupported value: \"fastest\""), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// simulate's memory model bounds a replica's backlog by the consumer's prefetch.
+#[test]
+fn the_model_s_prefetch_bound_is_the_consumer_s() {
+    assert_eq!(lab_model::simulate::PREFETCH_KIB, consumer::PREFETCH_KIB);
 }

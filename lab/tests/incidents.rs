@@ -343,8 +343,120 @@ fn every_scenario_file_loads_and_says_what_it_reproduces() {
                 path.display()
             );
         }
-        scenario.load_scaled_object().unwrap();
+        scenario.load_scalable().unwrap();
         n += 1;
     }
     assert!(n >= 10, "{n}");
+}
+
+const CPU: &str = "scenarios/cpu-holds-replicas-up.yaml";
+
+/// kafka + cpu (kedacore/keda#6770). Kubernetes horizontal.go computeReplicasForMetrics
+/// takes the largest proposal: after the burst the lag metric proposes about 2, the cpu
+/// metric (replica_calculator.go GetResourceReplicas: 0.5 core of work against 50 % of
+/// 100m per pod) maxReplicaCount; KEDA's scale_handler.go getScaledObjectState counts
+/// only the kafka trigger's activity, so with the producer gone the consumers still drop
+/// to zero. Requests sized to the work bring the count down to what the CPU needs.
+#[test]
+fn cpu_holds_replicas_up_after_the_lag_is_gone() {
+    for seed in 1..=3 {
+        let t = simulate(CPU, None, seed);
+        let lag_gone = replicas(&t, 360.0, 480.0);
+        assert!(
+            lag_gone.iter().all(|r| *r == 10),
+            "seed {seed}: {lag_gone:?}"
+        );
+        let lag: Vec<i64> = t
+            .samples
+            .iter()
+            .filter(|s| s.t >= 360.0 && s.t < 480.0)
+            .map(|s| s.metric)
+            .collect();
+        assert!(lag.iter().all(|m| *m <= 20), "the lag is gone: {lag:?}");
+        assert!(
+            replicas(&t, 560.0, 600.0).iter().all(|r| *r == 0),
+            "seed {seed}"
+        );
+        let sized = simulate(
+            CPU,
+            Some("scenarios/scaled-objects/kafka-and-cpu-sized-requests.yaml"),
+            seed,
+        );
+        let held = replicas(&sized, 360.0, 480.0);
+        assert!(
+            held.iter().all(|r| (2..=5).contains(r)),
+            "seed {seed}: {held:?}"
+        );
+    }
+}
+
+const FORMULA: &str = "scenarios/formula-clamps-lag.yaml";
+
+/// scalingModifiers `min(lag, 20)` over target 5 (pkg/scaling/modifiers/formula.go
+/// calculateScalingModifiersFormula; controllers/keda/hpa.go replaces the lag metric by
+/// the composite one): never more than 4 replicas, the lag growing under them; the
+/// clamp at the partition cap (50) lets the HPA reach maxReplicaCount.
+#[test]
+fn a_formula_that_clamps_the_lag_holds_the_consumers_under_a_backlog() {
+    for seed in 1..=3 {
+        let t = simulate(FORMULA, None, seed);
+        let counts = replicas(&t, 60.0, 360.0);
+        assert!(counts.iter().all(|r| *r <= 4), "seed {seed}: {counts:?}");
+        assert!(counts.ends_with(&[4]), "seed {seed}");
+        let lag = |t: &lab_model::timeline::Timeline, at: f64| {
+            t.samples.iter().find(|s| s.t == at).unwrap().total_lag
+        };
+        assert!(lag(&t, 359.0) > lag(&t, 120.0) + 500, "the backlog grows");
+        let capped = simulate(
+            FORMULA,
+            Some("scenarios/scaled-objects/formula-min-at-partition-cap.yaml"),
+            seed,
+        );
+        assert!(
+            replicas(&capped, 300.0, 360.0).iter().all(|r| *r >= 6),
+            "seed {seed}"
+        );
+        assert_eq!(lag(&capped, 599.0), 0, "drained");
+    }
+}
+
+const JOBS: &str = "scenarios/scaledjob-piles-up-jobs.yaml";
+
+/// A ScaledJob on Kafka lag (pkg/scaling/executor/scale_jobs.go GetEffectiveMaxScale):
+/// the lag counts the events running Jobs took and have not committed, so `accurate`
+/// (maxScale - pending) creates Jobs for them at every poll and the Jobs pile up to
+/// maxReplicaCount, idle; `default` (maxScale - unfinished Jobs) keeps them near what
+/// the lag needs.
+#[test]
+fn a_scaled_job_piles_up_jobs_with_accurate_on_kafka_and_not_with_default() {
+    let run = |file: Option<&str>, seed| {
+        let mut scenario = Scenario::load(&repo(JOBS)).unwrap();
+        if let Some(f) = file {
+            scenario.scaled_object = repo(f).into();
+        }
+        let lab_model::keda::Scalable::Job(job) = scenario.load_scalable().unwrap() else {
+            panic!("a ScaledJob");
+        };
+        lab_model::simulate::jobs::run(&scenario, &job.spec, seed).unwrap()
+    };
+    for seed in 1..=3 {
+        let accurate = run(None, seed);
+        let default = run(
+            Some("scenarios/scaled-objects/scaledjob-default.yaml"),
+            seed,
+        );
+        assert_eq!(
+            accurate.peak_unfinished(0),
+            50,
+            "seed {seed}: maxReplicaCount"
+        );
+        assert!(
+            default.peak_unfinished(0) <= 12,
+            "seed {seed}: {}",
+            default.peak_unfinished(0)
+        );
+        let idle = |t: &lab_model::simulate::jobs::JobTimeline| t.samples.last().unwrap().running;
+        assert!(idle(&accurate) >= 40, "seed {seed}: Jobs left waiting");
+        assert!(idle(&default) <= 10, "seed {seed}");
+    }
 }

@@ -150,7 +150,8 @@ impl Default for Context {
 }
 
 /// The outcome: findings (the check fails with any), notes (settings the lab's emulator
-/// does not reproduce; informational here), and the checks skipped, with why.
+/// does not reproduce; informational here), the checks skipped, with why, the documents
+/// checked and the kinds left alone, with why: nothing is passed over silently.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub findings: Vec<Finding>,
@@ -158,6 +159,10 @@ pub struct Report {
     pub advice: Vec<Finding>,
     pub notes: Vec<Finding>,
     pub skipped: Vec<(RuleId, String)>,
+    /// The documents the checks read (`Kind/name`).
+    pub checked: Vec<String>,
+    /// The kinds no check reads: (kind, documents of it, why it is left alone).
+    pub left_alone: Vec<(String, usize, String)>,
 }
 
 /// Runs every check that applies to `documents`.

@@ -9,6 +9,8 @@
 //! - [`trace`]: a recorded group's lag, one line per sample; [`timeline`]: what a run
 //!   records (a sample a second, every decision), as CSV, and each phase's outcome.
 //! - [`advice`]: settings KEDA accepts that users regret.
+//! - [`inputs`]: what each trigger beyond the first Kafka trigger reads, from a phase or
+//!   a trace sample.
 //! - [`run`]: the one run loop; [`simulate`] drives it with a model of the workload (the
 //!   replay, in its own crate, drives it with the real binaries).
 //! - [`plan`]: a recorded trace through the emulator, decision by decision.
@@ -17,6 +19,7 @@
 
 pub mod advice;
 pub mod emulator;
+pub mod inputs;
 pub mod keda;
 pub mod line;
 pub mod markdown;

@@ -7,13 +7,20 @@
 //! until a sample with partitions. The ScaledObject is created at t = 0 (no lastActiveTime):
 //! KEDA polls at 0 and every pollingInterval, the HPA syncs from one sync period on, KEDA
 //! first on ties, up to the last sample's t (or `--until`). Output: one JSON line per
-//! evaluation.
+//! evaluation; with several triggers each line also lists every metric's value, activity,
+//! proposal and scaler call (`metrics`). A ScaledJob gets one line per poll instead
+//! ([`run_jobs`]): the queue, the strategy's effective max and the Jobs it creates.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde_json::json;
 
-use crate::emulator::{Autoscaler, ScalerError, ScalingSpec, Start};
+use crate::emulator::jobs::{JobScaler, JobSpec};
+use crate::emulator::{
+    Autoscaler, Inputs, MetricDetail, Offsets, PodMetric, ScalerError, ScalingSpec, Start,
+};
+use crate::inputs::Recorded;
 use crate::run::Observation;
 use crate::trace::TraceSample;
 
@@ -35,36 +42,27 @@ pub fn run(
     until: Option<f64>,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let last = until.unwrap_or_else(|| samples.last().map_or(0.0, |s| s.t));
-    anyhow::ensure!(
-        last.is_finite() && last >= 0.0,
-        "--until must be a number >= 0"
-    );
-    let last_ms = (last * 1000.0).round() as u64;
+    let last_ms = last_ms(samples, until)?;
+    let detailed = !spec.triggers.is_single_kafka();
     let mut autoscaler = Autoscaler::new(spec, replicas, Start::Created);
     // The samples seen so far: the trace is in time order, so the latest one only moves on.
     let mut seen = 0;
     while autoscaler.next_due() <= last_ms {
         let now = autoscaler.next_due();
-        while samples
-            .get(seen)
-            .is_some_and(|s| (s.t * 1000.0).round() as u64 <= now)
-        {
-            seen += 1;
-        }
-        let observation = seen
-            .checked_sub(1)
-            .map_or(Observation::Offsets(Vec::new()), |i| {
-                samples[i].observation()
-            });
-        for d in autoscaler.evaluate(now, observation.observed()) {
-            let t = if d.at % 1000 == 0 {
-                json!(d.at / 1000)
-            } else {
-                json!(d.at as f64 / 1000.0)
-            };
+        seen = seen_by(samples, seen, now);
+        let sample = seen.checked_sub(1).map(|i| &samples[i]);
+        let observation = sample.map_or(Observation::Offsets(Vec::new()), |s| s.observation());
+        let recorded = sample.map(recorded).unwrap_or_default();
+        let others = crate::inputs::from_recorded(&autoscaler.spec().triggers, &recorded);
+        let pods = sample.map(|s| pods(s, autoscaler.replicas(), now));
+        let inputs = Inputs {
+            kafka: observation.observed(),
+            others: &others,
+            pods: pods.as_deref(),
+        };
+        for (d, details) in autoscaler.evaluate_detailed(now, &inputs) {
             let mut line = json!({
-                "t": t, "by": d.by, "metric": d.metric, "active": d.active,
+                "t": seconds(d.at), "by": d.by, "metric": d.metric, "active": d.active,
                 "from": d.from, "desired": d.desired, "replicas": d.replicas,
                 "why": d.why, "rule": d.why.upstream(),
             });
@@ -75,8 +73,156 @@ pub fn run(
             if let Observation::Error(e) = &observation {
                 line["error"] = json!(e.as_str());
             }
+            if detailed {
+                line["metrics"] = details.iter().map(detail).collect();
+            }
             writeln!(out, "{line}")?;
         }
+    }
+    Ok(())
+}
+
+/// The last evaluation time, ms: `until`, else the last sample's.
+fn last_ms(samples: &[TraceSample], until: Option<f64>) -> anyhow::Result<u64> {
+    let last = until.unwrap_or_else(|| samples.last().map_or(0.0, |s| s.t));
+    anyhow::ensure!(
+        last.is_finite() && last >= 0.0,
+        "--until must be a number >= 0"
+    );
+    Ok((last * 1000.0).round() as u64)
+}
+
+/// How many samples are at or before `now` (from `seen` on).
+fn seen_by(samples: &[TraceSample], mut seen: usize, now: u64) -> usize {
+    while samples
+        .get(seen)
+        .is_some_and(|s| (s.t * 1000.0).round() as u64 <= now)
+    {
+        seen += 1;
+    }
+    seen
+}
+
+fn seconds(at: u64) -> serde_json::Value {
+    if at % 1000 == 0 {
+        json!(at / 1000)
+    } else {
+        json!(at as f64 / 1000.0)
+    }
+}
+
+/// A sample's other triggers, as the emulator's inputs take them.
+fn recorded(sample: &TraceSample) -> BTreeMap<String, Recorded> {
+    sample
+        .triggers
+        .iter()
+        .map(|(key, t)| {
+            let r = match (&t.partitions, t.value, &t.error) {
+                (Some(p), _, _) => Recorded::Offsets(
+                    p.iter()
+                        .enumerate()
+                        .map(|(i, p)| Offsets {
+                            partition: p.partition.unwrap_or(i as i32),
+                            end: p.end,
+                            committed: p.committed,
+                        })
+                        .collect(),
+                ),
+                (_, Some(v), _) => Recorded::Value(v),
+                (_, _, e) => Recorded::Error(
+                    e.as_deref()
+                        .and_then(|e| ScalerError::parse(e).ok())
+                        .unwrap_or(ScalerError::MetricUnavailable),
+                ),
+            };
+            (key.clone(), r)
+        })
+        .collect()
+}
+
+/// The emulated target's pods with the sample's readings (entry i for pod i; a pod the
+/// sample does not list has no reading yet), each a pod running since t = 0 read at `now`.
+fn pods(sample: &TraceSample, replicas: u32, now: u64) -> Vec<PodMetric> {
+    (0..replicas as usize)
+        .map(|i| {
+            let reading = sample.pods.get(i);
+            PodMetric {
+                cpu_milli: reading.and_then(|p| p.cpu_millicores),
+                memory_bytes: reading.and_then(|p| p.memory_bytes),
+                ..PodMetric::running(0, now)
+            }
+        })
+        .collect()
+}
+
+/// One metric's part, as a JSON object.
+fn detail(d: &MetricDetail) -> serde_json::Value {
+    let mut v = json!({ "metric": d.metric });
+    if let Some(m) = d.value_milli {
+        v["value"] = json!(m as f64 / 1000.0);
+    }
+    if let Some(a) = d.active {
+        v["active"] = json!(a);
+    }
+    if let Some(p) = d.proposal {
+        v["proposal"] = json!(p);
+    }
+    if let Some(c) = d.call.filter(|c| *c != crate::emulator::CallOutcome::Read) {
+        v["scaler"] = json!(c);
+        v["failures"] = json!(d.failures);
+    }
+    if let Some(e) = &d.error {
+        v["error"] = json!(e);
+    }
+    v
+}
+
+/// How a ScaledJob's Jobs behave in `lab plan`, where the trace gives the lag: each Job's
+/// pod is Pending for `pending_ms` after it is created, then runs `running_ms` and exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobTimes {
+    pub pending_ms: u64,
+    pub running_ms: u64,
+}
+
+/// A ScaledJob through a recorded trace: one JSON line per poll (KEDA's job count,
+/// pkg/scaling/executor/scale_jobs.go RequestJobScale).
+pub fn run_jobs(
+    spec: JobSpec,
+    samples: &[TraceSample],
+    times: JobTimes,
+    until: Option<f64>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let last_ms = last_ms(samples, until)?;
+    let mut keda = JobScaler::new(spec);
+    let mut jobs: Vec<u64> = Vec::new();
+    let mut seen = 0;
+    while keda.next_due() <= last_ms {
+        let now = keda.next_due();
+        seen = seen_by(samples, seen, now);
+        let observation = seen
+            .checked_sub(1)
+            .map_or(Observation::Offsets(Vec::new()), |i| {
+                samples[i].observation()
+            });
+        let unfinished = jobs
+            .iter()
+            .filter(|c| now < **c + times.pending_ms + times.running_ms)
+            .count() as i64;
+        let pending = jobs.iter().filter(|c| now < **c + times.pending_ms).count() as i64;
+        let found = |_: usize| match &observation {
+            Observation::Offsets(o) => Ok(o.as_slice()),
+            Observation::Error(e) => Err(*e),
+        };
+        let Some(d) = keda.poll(now, &found, unfinished, pending) else {
+            break;
+        };
+        jobs.extend(std::iter::repeat_n(now, d.created as usize));
+        let mut line = serde_json::to_value(d)?;
+        line["t"] = seconds(d.at);
+        line["rule"] = json!("pkg/scaling/executor/scale_jobs.go RequestJobScale, getScalingDecision, GetEffectiveMaxScale; pkg/scaling/scaledjob/metrics.go IsScaledJobActive");
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

@@ -130,6 +130,36 @@ rules! {
         versions: KEDA,
         fix: "a whole number, quoted: autoscaling.keda.sh/paused-replicas: '0'",
     }
+    KedaScalingModifiers = "keda-scaling-modifiers" {
+        checks: "scalingModifiers: a formula (with a target), compiled against the named triggers that are not cpu or memory and run once with -1 for each; a target above 0; metricType AverageValue or Value",
+        source: "apis/keda/v1alpha1/scaledobject_webhook.go ValidateAndCompileScalingModifiers, validateScalingModifiersFormula, validateScalingModifiersTarget, castToFloatIfNecessary (expr-lang/expr v1.17.8)",
+        versions: KEDA,
+        fix: "give a formula and a target, name every trigger the formula reads (names without '-'), and return a number",
+    }
+    KedaCpuMemory = "keda-cpu-memory" {
+        checks: "cpu and memory triggers: metricType Utilization or AverageValue, a value (whole percent for Utilization), no deprecated `type`; the target's containers set the resource in requests or limits; not only cpu/memory triggers with minReplicaCount 0",
+        source: "pkg/scalers/cpu_memory_scaler.go parseResourceMetadata; apis/keda/v1alpha1/scaledobject_webhook.go verifyCPUMemoryScalers",
+        versions: KEDA,
+        fix: "set resources.requests.cpu (or memory) on every container of the target, metricType Utilization with a whole value, and minReplicaCount 1 or more with only cpu/memory triggers",
+    }
+    KedaValueTrigger = "keda-value-trigger" {
+        checks: "prometheus, metrics-api, kubernetes-workload and kubernetes-resource triggers: the keys their scalers require, thresholds as numbers (targets above 0 without scalingModifiers)",
+        source: "pkg/scalers/prometheus_scaler.go, metrics_api_scaler.go, kubernetes_workload_scaler.go, kubernetes_resource_scaler.go (typed config and Validate)",
+        versions: KEDA,
+        fix: "give the scaler's required keys, with numbers for the threshold and the activation threshold",
+    }
+    KedaMetricNames = "keda-metric-names" {
+        checks: "no two triggers make the same external metric name (s<index>-<name>)",
+        source: "controllers/keda/hpa.go getScaledObjectMetricSpecs",
+        versions: KEDA,
+        fix: "give each trigger its own topic, query or name",
+    }
+    KedaScaledJob = "keda-scaledjob" {
+        checks: "ScaledJob: schema, jobTargetRef, triggers, scalingStrategy (strategy, multipleScalersCalculation enums), replica counts, pollingInterval",
+        source: "apis/keda/v1alpha1/scaledjob_types.go (CRD markers), scaledjob_webhook.go ValidateCreate (verifyTriggers)",
+        versions: KEDA,
+        fix: "use the CRD's fields and enums (strategy default, custom, accurate or eager)",
+    }
     HpaBehavior = "hpa-behavior" {
         checks: "HPA behavior as the API server validates it: policy type Pods/Percent, value > 0, periodSeconds 1..1800, window 0..3600, selectPolicy Max/Min/Disabled, tolerance >= 0",
         source: "kubernetes pkg/apis/autoscaling/validation/validation.go validateScalingRules (via KEDA's HPA)",

@@ -48,6 +48,11 @@ pub trait World {
     /// the run ends (`simulate`'s model; a replay reads its delays from the consumers'
     /// ledgers after its workload stopped, and returns none here).
     fn event_delays(&mut self) -> Vec<Millis>;
+    /// The target's pods as metrics-server serves them to the HPA now, for cpu and memory
+    /// triggers; `None` where the world measures no pod usage.
+    fn pods(&mut self) -> Option<Vec<crate::emulator::PodMetric>> {
+        None
+    }
 }
 
 /// What a scaler finds at the broker at one instant.
@@ -146,7 +151,18 @@ pub async fn drive<W: World>(
                 .await?;
         }
         let observation = world.observe().await?;
-        for d in autoscaler.evaluate(now, observation.observed()) {
+        let pods = match spec.triggers.has_resources() {
+            true => world.pods(),
+            false => None,
+        };
+        let values = &scenario.phases[phase].trigger_values;
+        let others = crate::inputs::from_phase(&spec.triggers, observation.observed(), values);
+        let inputs = crate::emulator::Inputs {
+            kafka: observation.observed(),
+            others: &others,
+            pods: pods.as_deref(),
+        };
+        for d in autoscaler.evaluate_with(now, &inputs) {
             watch.decision(&d);
             if d.by == Controller::Hpa {
                 hpa_desired = d.desired;

@@ -6,7 +6,10 @@
 //! A line: `{"t": seconds, "partitions": [{"partition": id, "end": N, "committed":
 //! N|null}, ...], "total_lag": N, "replicas": N}` (`partition` defaults to the entry's
 //! index; `total_lag` and `replicas` are optional), or an error a scaler got from then on,
-//! `{"t": 60, "error": "broker unreachable"}`.
+//! `{"t": 60, "error": "broker unreachable"}`. For a ScaledObject with more triggers a
+//! line may also give the others' readings, `"triggers": {"prom": {"value": 42}}`, and
+//! the target's pods as metrics-server serves them, `"pods": [{"cpu_millicores": 120,
+//! "memory_bytes": 41943040}]`.
 
 use anyhow::Context as _;
 use std::path::Path;
@@ -33,6 +36,42 @@ pub struct TraceSample {
     /// --trace` needs them to fit a replica's throughput; `lab plan` ignores them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
+    /// What the ScaledObject's other triggers read from `t` on, by trigger name (or
+    /// index): partitions (another Kafka trigger), a value (prometheus, metrics-api,
+    /// kubernetes-workload, kubernetes-resource) or an error (`lab plan`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub triggers: std::collections::BTreeMap<String, TraceTrigger>,
+    /// The target's pods as metrics-server serves them from `t` on, for cpu and memory
+    /// triggers (`lab plan` gives entry i to the emulated target's pod i).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<TracePod>,
+}
+
+/// One other trigger's reading in a trace sample: exactly one of its fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceTrigger {
+    /// Another Kafka trigger's partitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<Vec<TracePartition>>,
+    /// A value trigger's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// The error its scaler gets (`metric unavailable`, `broker unreachable`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One pod as metrics-server serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracePod {
+    /// CPU over metrics-server's last window, millicores (absent: no reading yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_millicores: Option<i64>,
+    /// Working set, bytes (absent: no reading yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +116,8 @@ impl TraceSample {
             total_lag,
             error: None,
             replicas: None,
+            triggers: Default::default(),
+            pods: Vec::new(),
         }
     }
 
@@ -88,6 +129,8 @@ impl TraceSample {
             total_lag: None,
             error: Some(error.as_str().to_owned()),
             replicas: None,
+            triggers: Default::default(),
+            pods: Vec::new(),
         }
     }
 }
@@ -193,6 +236,7 @@ impl Checker {
                 "line {n}: missing field `partitions` (or `error`, for a sample where the scaler failed)"
             ),
         }
+        check_triggers(n, &sample)?;
         let mut ids = std::collections::HashSet::new();
         for (p, partition) in sample.offsets().iter().enumerate() {
             anyhow::ensure!(
@@ -209,4 +253,33 @@ impl Checker {
         self.samples += 1;
         Ok(Some(sample))
     }
+}
+
+/// Each of a sample's other triggers has exactly one reading, and an error is one the
+/// emulator knows.
+fn check_triggers(n: usize, sample: &TraceSample) -> anyhow::Result<()> {
+    for (key, t) in &sample.triggers {
+        let given = usize::from(t.partitions.is_some())
+            + usize::from(t.value.is_some())
+            + usize::from(t.error.is_some());
+        anyhow::ensure!(
+            given == 1,
+            "line {n}: triggers.{key}: give exactly one of partitions, value, error"
+        );
+        if let Some(e) = &t.error {
+            ScalerError::parse(e).map_err(|e| {
+                anyhow::anyhow!(
+                    "line {n}: triggers.{key}.error: {}",
+                    crate::line::one_line(&e)
+                )
+            })?;
+        }
+        if let Some(v) = t.value {
+            anyhow::ensure!(
+                v.is_finite(),
+                "line {n}: triggers.{key}.value is not a number"
+            );
+        }
+    }
+    Ok(())
 }

@@ -17,6 +17,7 @@
 //! would, and the error it gets is what the emulator is told.
 
 pub mod accounting;
+pub mod cpu;
 pub mod workload;
 
 use anyhow::Context as _;
@@ -76,6 +77,8 @@ struct Replay {
     /// ms (the ledgers' clock).
     started: Option<(Instant, u64)>,
     shutdown: CancellationToken,
+    /// The consumers' CPU from /proc, for cpu and memory triggers.
+    pods: Option<cpu::PodCpu>,
 }
 
 impl Replay {
@@ -158,6 +161,10 @@ impl World for Replay {
     async fn observe(&mut self) -> anyhow::Result<Observation> {
         // An outage starting now starts before this read, as in `simulate`.
         self.follow_outages(self.now())?;
+        let (now, speed) = (self.now(), self.speed);
+        if let Some(pods) = &mut self.pods {
+            pods.scrape_if_due(now, speed);
+        }
         let reader = self.reader.clone();
         let read = tokio::task::spawn_blocking(move || reader.read_within(READ_TIMEOUT)).await?;
         Ok(match read {
@@ -202,6 +209,11 @@ impl World for Replay {
         self.workload.failed()
     }
 
+    fn pods(&mut self) -> Option<Vec<lab_model::emulator::PodMetric>> {
+        let replicas = self.workload.running();
+        self.pods.as_ref().map(|p| p.readings(replicas))
+    }
+
     /// None yet: the replay reads them from the consumers' ledgers once the workload has
     /// stopped ([`run`]), when every line is written.
     fn event_delays(&mut self) -> Vec<Millis> {
@@ -224,6 +236,7 @@ pub async fn run(
         ledger_dir,
     } = setup;
     replayable(&scenario, brokers.is_some(), speed)?;
+    lab_model::simulate::check_triggers(&scenario, &spec)?;
     let mut notes = Vec::new();
     let (embedded, brokers, topic, group) = match brokers {
         None => {
@@ -283,6 +296,7 @@ pub async fn run(
         speed,
         started: None,
         shutdown,
+        pods: spec.triggers.has_resources().then(cpu::PodCpu::new),
     };
     let result = run::drive(
         &scenario,

@@ -76,6 +76,14 @@ pub fn check_manifests(args: CheckArgs) -> anyhow::Result<()> {
     for (rule, why) in &report.skipped {
         println!("skipped {rule}: {why}");
     }
+    println!(
+        "checked {} document(s): {}",
+        report.checked.len(),
+        report.checked.join(", ")
+    );
+    for (kind, n, why) in &report.left_alone {
+        println!("left alone: {kind} ({n}): {why}");
+    }
     for advice in &report.advice {
         let rule = advice.rule.rule();
         println!(

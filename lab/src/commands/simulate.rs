@@ -37,6 +37,9 @@ pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         seeds,
     } = args;
     let scenario = load_scenario(&scenario, scaled_object)?;
+    if let lab_model::keda::Scalable::Job(job) = scenario.load_scalable()? {
+        return simulate_jobs(&scenario, &job, out, seed);
+    }
     let spec = scenario_spec(&scenario)?;
     let started = Instant::now();
     let timeline = lab_model::simulate::run(&scenario, &spec, seed)?;
@@ -80,5 +83,43 @@ pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
             spread.all_as_published
         );
     }
+    Ok(())
+}
+
+/// A ScaledJob's scenario: `jobs.csv` (a sample a second), `job-decisions.csv` (every
+/// poll) and a table of each phase's Jobs.
+fn simulate_jobs(
+    scenario: &lab_model::scenario::Scenario,
+    job: &lab_model::keda::LoadedJob,
+    out: Option<PathBuf>,
+    seed: u64,
+) -> anyhow::Result<()> {
+    for warning in &job.warnings {
+        eprintln!("warning: ScaledJob/{}: {warning}", job.name);
+    }
+    let started = Instant::now();
+    let timeline = lab_model::simulate::jobs::run(scenario, &job.spec, seed)?;
+    let dir = out_dir(out, scenario, "simulate");
+    crate::report::jobs::write(&timeline, &dir)?;
+    println!(
+        "{:<20} {:>8} {:>15} {:>12}",
+        "phase", "created", "peak unfinished", "lag at end"
+    );
+    for (i, phase) in scenario.phases.iter().enumerate() {
+        let end = timeline.samples.iter().filter(|s| s.phase == i).next_back();
+        println!(
+            "{:<20} {:>8} {:>15} {:>12}",
+            phase.name,
+            timeline.created_in(i),
+            timeline.peak_unfinished(i),
+            end.map_or(0, |s| s.total_lag)
+        );
+    }
+    println!(
+        "simulated {} s in {:.3} s; reports in {}",
+        scenario.seconds(),
+        started.elapsed().as_secs_f64(),
+        dir.display()
+    );
     Ok(())
 }

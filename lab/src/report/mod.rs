@@ -1,8 +1,10 @@
 //! What a run leaves behind: `timeline.csv`, `decisions.csv`, `chart.svg`, `chart.png`,
 //! `summary.md` (and `accounting.csv` for a replay). `lab report` renders the same from a
-//! timeline file, replayed or recorded on a cluster.
+//! timeline file, replayed or recorded on a cluster. A ScaledJob's simulation writes
+//! `jobs.csv` and `job-decisions.csv` instead ([`jobs`]).
 
 pub mod chart;
+pub mod jobs;
 pub mod summary;
 pub mod tune;
 

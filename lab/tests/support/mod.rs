@@ -64,26 +64,23 @@ pub fn accounting_total(dir: &Path) -> Totals {
     }
 }
 
-/// The repository's ScaledObject with `advanced.scalingModifiers`, written into `dir`:
-/// KEDA accepts it, the emulator does not reproduce it.
+/// The repository's ScaledObject with a RabbitMQ trigger beside its Kafka trigger,
+/// written into `dir`: KEDA accepts it, the emulator does not model that trigger type.
 pub fn unemulated_scaled_object(dir: &Path) -> PathBuf {
     let so = dir.join("so.yaml");
-    let modifiers = std::fs::read_to_string(repo("k8s/keda/scaled-object.yaml"))
+    let rabbit = std::fs::read_to_string(repo("k8s/keda/scaled-object.yaml"))
         .unwrap()
-        .replace(
-            "  advanced:\n",
-            "  advanced:\n    scalingModifiers: {formula: 'kafka * 2', target: '5'}\n",
-        );
-    std::fs::write(&so, modifiers).unwrap();
+        + "    - type: rabbitmq\n      metadata: {queueName: orders, mode: QueueLength, value: '5'}\n";
+    std::fs::write(&so, rabbit).unwrap();
     so
 }
 
-/// `out` failed, naming the setting the emulator does not reproduce.
+/// `out` failed, naming the trigger type the emulator does not model.
 pub fn assert_refused_as_not_emulated(out: &Output) {
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("spec.advanced.scalingModifiers: not emulated"),
+        stderr.contains("spec.triggers[1].type: not emulated: a rabbitmq trigger"),
         "{stderr}"
     );
 }

@@ -10,7 +10,8 @@ mod trigger;
 use super::apps::Deployment;
 use super::strimzi::{Kafka, KafkaNodePool, KafkaTopic, KafkaUser};
 use super::{Context, Document, Finding, Report};
-use lab_model::keda::{self, Checked, Severity};
+use lab_model::keda::scaledjob::CheckedJob;
+use lab_model::keda::{self, Checked, Problem, Severity};
 use lab_model::rules::RuleId;
 
 /// Where findings go, with what the checks need besides the documents.
@@ -60,6 +61,8 @@ struct Manifests<'a> {
     documents: &'a [Document],
     /// Each ScaledObject with its one reading by KEDA's rules.
     scaled_objects: Vec<(&'a Document, Checked)>,
+    /// Each ScaledJob, likewise.
+    scaled_jobs: Vec<(&'a Document, CheckedJob)>,
     deployments: Vec<Deployment<'a>>,
     kafkas: Vec<(&'a Document, Kafka)>,
     pools: Vec<(&'a Document, KafkaNodePool)>,
@@ -76,6 +79,7 @@ impl<'a> Manifests<'a> {
         let mut m = Manifests {
             documents,
             scaled_objects: Vec::new(),
+            scaled_jobs: Vec::new(),
             deployments: Vec::new(),
             kafkas: Vec::new(),
             pools: Vec::new(),
@@ -83,9 +87,20 @@ impl<'a> Manifests<'a> {
             users: Vec::new(),
             namespaces: documents.iter().filter_map(Document::namespace).collect(),
         };
+        let values: Vec<serde_yaml_ng::Value> = documents.iter().map(|d| d.value.clone()).collect();
         for doc in documents {
             match doc.kind() {
-                "ScaledObject" => m.scaled_objects.push((doc, keda::check(&doc.value))),
+                "ScaledObject" => {
+                    let target = keda::scale_target(&doc.value, &values);
+                    let checked = keda::check_with(&doc.value, target.as_ref());
+                    if target.is_none() && uses_resources(&checked) {
+                        c.skip(RuleId::KedaCpuMemory, format!("{}: its scale target is not a Deployment or StatefulSet of these manifests: KEDA's webhook reads the target's resource requests from the cluster", doc.object()));
+                    }
+                    m.scaled_objects.push((doc, checked));
+                }
+                "ScaledJob" => m
+                    .scaled_jobs
+                    .push((doc, keda::scaledjob::check(&doc.value))),
                 "Kafka" => m.kafkas.extend(strict(c, doc).map(|k| (doc, k))),
                 "KafkaNodePool" => m.pools.extend(strict(c, doc).map(|p| (doc, p))),
                 "KafkaTopic" => m.topics.extend(strict(c, doc).map(|t| (doc, t))),
@@ -128,14 +143,23 @@ pub(super) fn run(documents: &[Document], context: &Context) -> Report {
     };
     let m = Manifests::read(&mut c, documents);
     for (doc, checked) in &m.scaled_objects {
-        report_keda(&mut c, doc, checked);
+        report_keda(&mut c, doc, &checked.problems, &checked.not_emulated);
     }
+    for (doc, checked) in &m.scaled_jobs {
+        report_keda(&mut c, doc, &checked.problems, &checked.not_emulated);
+    }
+    c.report.checked = documents
+        .iter()
+        .filter(|d| checked_kind(d.kind()).is_some())
+        .map(Document::object)
+        .collect();
+    c.report.left_alone = left_alone(documents);
     for d in &m.deployments {
         shape::check_deployment(&mut c, d.doc);
     }
     strimzi::check(&mut c, &m);
     shape::check_images(&mut c, &m.deployments);
-    if m.scaled_objects.is_empty() {
+    if m.scaled_objects.is_empty() && m.scaled_jobs.is_empty() {
         c.report.findings.push(Finding {
             file: documents
                 .first()
@@ -143,7 +167,7 @@ pub(super) fn run(documents: &[Document], context: &Context) -> Report {
             object: "(manifests)".into(),
             field: "-".into(),
             rule: RuleId::NoScaledObject,
-            message: "no ScaledObject: nothing scales".into(),
+            message: "no ScaledObject or ScaledJob: nothing scales".into(),
             fix: RuleId::NoScaledObject.fix().into(),
         });
     }
@@ -189,22 +213,18 @@ fn report_advice(c: &mut Checker, m: &Manifests, doc: &Document, checked: &Check
     }
 }
 
-/// KEDA's own verdict on a ScaledObject. Its warnings (a key it ignores) are findings
-/// here: KEDA would say nothing, and the setting would do nothing.
-fn report_keda(c: &mut Checker, doc: &Document, checked: &Checked) {
+/// KEDA's own verdict on a ScaledObject or ScaledJob. Its warnings (a key it ignores)
+/// are findings here: KEDA would say nothing, and the setting would do nothing.
+fn report_keda(c: &mut Checker, doc: &Document, problems: &[Problem], not_emulated: &[Problem]) {
     // Keys only a newer KEDA reads are advice (see report_advice), not findings.
-    for p in checked
-        .problems
-        .iter()
-        .filter(|p| p.rule != RuleId::KafkaMainOnly)
-    {
+    for p in problems.iter().filter(|p| p.rule != RuleId::KafkaMainOnly) {
         let message = match p.severity {
             Severity::Error => p.message.clone(),
             Severity::Warning => format!("{} (KEDA accepts this silently)", p.message),
         };
         c.find(doc, &p.field, p.rule, message);
     }
-    for p in &checked.not_emulated {
+    for p in not_emulated {
         c.report.notes.push(Finding {
             file: doc.file.clone(),
             object: doc.object(),
@@ -214,4 +234,56 @@ fn report_keda(c: &mut Checker, doc: &Document, checked: &Checked) {
             fix: p.rule.fix().to_owned(),
         });
     }
+}
+
+/// Whether a ScaledObject has a cpu or memory trigger.
+fn uses_resources(checked: &Checked) -> bool {
+    checked.object.as_ref().is_some_and(|so| {
+        so.spec
+            .triggers
+            .iter()
+            .any(|t| matches!(t.kind.as_str(), "cpu" | "memory"))
+    })
+}
+
+/// What the checks read of a kind, or `None` when no check reads it.
+pub(super) fn checked_kind(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "ScaledObject" => "KEDA's rules, and against the apps and the Kafka it reads",
+        "ScaledJob" => "KEDA's rules",
+        "Deployment" => {
+            "shape, images, settings against the Kafka it reaches; a scale target's requests"
+        }
+        "StatefulSet" => "a scale target's requests (cpu and memory triggers)",
+        "LimitRange" => "default requests of a cpu or memory trigger's target",
+        "Kafka" | "KafkaNodePool" | "KafkaTopic" | "KafkaUser" => {
+            "Strimzi's schema and versions, listeners, ACLs"
+        }
+        "TriggerAuthentication" | "Secret" | "ConfigMap" => "the keys the apps and triggers read",
+        _ => return None,
+    })
+}
+
+/// The kinds no check reads, each with how many documents and why they are left alone.
+fn left_alone(documents: &[Document]) -> Vec<(String, usize, String)> {
+    let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+    for d in documents
+        .iter()
+        .filter(|d| checked_kind(d.kind()).is_none())
+    {
+        *kinds.entry(d.kind()).or_default() += 1;
+    }
+    kinds
+        .into_iter()
+        .map(|(kind, n)| {
+            let why = match kind {
+                "Service" => "trigger hosts are checked by the Kafka's bootstrap Service name, which Strimzi creates; a Service object changes no scaling",
+                "Namespace" | "ServiceAccount" | "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding" => "access and placement: kubernetes-validate checks its schema (scripts/check-manifests); no KEDA or Kafka rule reads it",
+                "ClusterTriggerAuthentication" => "cluster-scoped: keda-operator reads it from the cluster; the lab reads namespaced TriggerAuthentications",
+                "HorizontalPodAutoscaler" => "KEDA makes its own HPA for a ScaledObject; a second HPA on the same target is KEDA's verifyHpas error in a cluster, which the lab cannot see offline",
+                _ => "no rule of the lab reads this kind: kubernetes-validate checks its schema (scripts/check-manifests)",
+            };
+            (if kind.is_empty() { "(no kind)".to_owned() } else { kind.to_owned() }, n, why.to_owned())
+        })
+        .collect()
 }

@@ -39,13 +39,17 @@ pub enum ScalerError {
     CoordinatorMoving,
     /// The topic is not there (DescribeTopics answers UNKNOWN_TOPIC_OR_PARTITION).
     TopicNotFound,
+    /// A value trigger's source did not answer (Prometheus, the metrics API, a ConfigMap
+    /// gone): the call fails, the scaler builds.
+    MetricUnavailable,
 }
 
 impl ScalerError {
-    pub const ALL: [ScalerError; 3] = [
+    pub const ALL: [ScalerError; 4] = [
         ScalerError::BrokerUnreachable,
         ScalerError::CoordinatorMoving,
         ScalerError::TopicNotFound,
+        ScalerError::MetricUnavailable,
     ];
 
     /// Its name in traces and scenario files (`broker unreachable`).
@@ -54,6 +58,7 @@ impl ScalerError {
             ScalerError::BrokerUnreachable => "broker unreachable",
             ScalerError::CoordinatorMoving => "coordinator moving",
             ScalerError::TopicNotFound => "topic not found",
+            ScalerError::MetricUnavailable => "metric unavailable",
         }
     }
 
@@ -76,7 +81,7 @@ impl ScalerError {
     }
 
     /// Whether a broker answers: KEDA can build the scaler again.
-    fn scaler_builds(self) -> bool {
+    pub fn scaler_builds(self) -> bool {
         self != ScalerError::BrokerUnreachable
     }
 }
@@ -110,6 +115,14 @@ pub enum Call {
     Cached { metric_milli: i64, active: bool },
     /// The scaler failed and the fallback answered: metric in milli-units, active.
     Fallback { metric_milli: i64 },
+    /// A value trigger's scaler read its value: metric in milli-units, and whether it is
+    /// above the activation threshold.
+    Value { metric_milli: i64, active: bool },
+    /// The scaler failed past `failureThreshold` with `fallback.behavior:
+    /// scalingModifiers`: no error, the placeholder value -1, which the formula reads as
+    /// nil (fallback.go GetMetricsWithFallback, modifiers/formula.go
+    /// scalingModifierTriggerValue).
+    FallbackNil,
     /// The scaler failed; the failure was counted (with a fallback) or not.
     Failed(ScalerError),
     /// The scaler could not be built: the call failed before the fallback was asked.
@@ -126,13 +139,16 @@ pub enum CallOutcome {
     Fallback,
     Failed,
     NoScaler,
+    /// `fallback-nil`: past the threshold with the scalingModifiers fallback behavior.
+    FallbackNil,
 }
 
 impl Call {
     pub fn outcome(&self) -> CallOutcome {
         match self {
-            Call::Read(_) => CallOutcome::Read,
+            Call::Read(_) | Call::Value { .. } => CallOutcome::Read,
             Call::Cached { .. } => CallOutcome::Cached,
+            Call::FallbackNil => CallOutcome::FallbackNil,
             Call::Fallback { .. } => CallOutcome::Fallback,
             Call::Failed(_) => CallOutcome::Failed,
             Call::NoScaler(_) => CallOutcome::NoScaler,
@@ -143,9 +159,10 @@ impl Call {
     pub fn metric_milli(&self) -> Option<i64> {
         match self {
             Call::Read(r) => Some(r.metric * 1000),
-            Call::Cached { metric_milli, .. } | Call::Fallback { metric_milli } => {
-                Some(*metric_milli)
-            }
+            Call::Cached { metric_milli, .. }
+            | Call::Fallback { metric_milli }
+            | Call::Value { metric_milli, .. } => Some(*metric_milli),
+            Call::FallbackNil => Some(-1000),
             Call::Failed(_) | Call::NoScaler(_) => None,
         }
     }
@@ -159,9 +176,9 @@ impl Call {
     pub fn active(&self) -> bool {
         match self {
             Call::Read(r) => r.active,
-            Call::Cached { active, .. } => *active,
+            Call::Cached { active, .. } | Call::Value { active, .. } => *active,
             Call::Fallback { .. } => true,
-            Call::Failed(_) | Call::NoScaler(_) => false,
+            Call::Failed(_) | Call::NoScaler(_) | Call::FallbackNil => false,
         }
     }
 
@@ -199,6 +216,23 @@ pub struct Record {
     metric_milli: i64,
     active: bool,
     error: Option<ScalerError>,
+}
+
+impl Record {
+    /// The stored scaler error, if the poll's call failed.
+    pub(crate) fn error(&self) -> Option<ScalerError> {
+        self.error
+    }
+
+    /// The stored metric, milli-units.
+    pub(crate) fn metric_milli(&self) -> i64 {
+        self.metric_milli
+    }
+
+    /// Whether the stored call was active.
+    pub(crate) fn active(&self) -> bool {
+        self.active
+    }
 }
 
 /// KEDA's scalers cache for the ScaledObject and the fallback's failure count.
@@ -320,6 +354,8 @@ fn fallback_metric_milli(spec: &ScalingSpec, replicas: u32) -> Option<i64> {
         FallbackBehavior::CurrentReplicas => replicas,
         FallbackBehavior::CurrentReplicasIfHigher => replicas.max(f.replicas),
         FallbackBehavior::CurrentReplicasIfLower => replicas.min(f.replicas),
+        // Never for a ScaledObject without a formula (the webhook refuses it).
+        FallbackBehavior::ScalingModifiers => return None,
     } as f64;
     let per = match spec.metric_type {
         MetricType::AverageValue => wanted,
@@ -509,8 +545,8 @@ mod tests {
         assert!(ScalerError::parse("group not found")
             .unwrap_err()
             .contains("offset -1"));
-        assert!(ScalerError::parse("disk full")
-            .unwrap_err()
-            .contains("broker unreachable, coordinator moving, topic not found"));
+        assert!(ScalerError::parse("disk full").unwrap_err().contains(
+            "broker unreachable, coordinator moving, topic not found, metric unavailable"
+        ));
     }
 }

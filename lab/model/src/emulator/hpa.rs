@@ -80,6 +80,11 @@ pub enum HpaReason {
     /// fallback): nothing changes and no recommendation is recorded.
     #[serde(rename = "hpa:failed-get-external-metric")]
     FailedGetExternalMetric,
+    /// The resource metrics (cpu, memory) could not be computed (no pod metrics yet, a
+    /// missing request): as above when it is the only metric, or some metric failed and
+    /// the rest would scale down.
+    #[serde(rename = "hpa:failed-get-resource-metric")]
+    FailedGetResourceMetric,
 }
 
 impl HpaReason {
@@ -90,6 +95,7 @@ impl HpaReason {
             HpaReason::WithinTolerance => "replica_calculator.go GetExternalPerPodMetricReplicas / GetExternalMetricReplicas (Tolerances.isWithin)",
             HpaReason::DesiredWithinRange | HpaReason::ScaleUpLimit | HpaReason::TooManyReplicas | HpaReason::ScaleDownLimit | HpaReason::TooFewReplicas => "horizontal.go normalizeDesiredReplicas(WithBehaviors): stabilizeRecommendation, convertDesiredReplicasWithBehaviorRate",
             HpaReason::FailedGetExternalMetric => "horizontal.go reconcileAutoscaler (computeReplicasForMetrics fails: FailedGetExternalMetric, return before normalizing)",
+            HpaReason::FailedGetResourceMetric => "horizontal.go computeReplicasForMetrics (a Resource metric failed: replica_calculator.go GetResourceReplicas; all metrics invalid, or some invalid and the rest below the current count: return before normalizing)",
         }
     }
 }
@@ -129,9 +135,25 @@ impl Hpa {
         metric_milli: Option<i64>,
         replicas: u32,
     ) -> Sync {
-        let recommendations = self
-            .recommendations
-            .get_or_insert_with(|| vec![(now, replicas)]);
+        let proposal = match metric_milli {
+            Some(m) => Ok(recommendation_milli(spec, m, replicas)),
+            None => Err(HpaReason::FailedGetExternalMetric),
+        };
+        self.sync_proposals(spec, now, replicas, &[proposal])
+    }
+
+    /// One sync with each metric's proposal, (replicas, within the tolerance) or the
+    /// reason it could not be computed (horizontal.go computeReplicasForMetrics: the
+    /// largest valid proposal; when every metric failed, or some failed and the largest
+    /// of the rest is below the current count, the HPA returns before normalizing, with
+    /// the first failure's reason, and records no recommendation).
+    pub fn sync_proposals(
+        &mut self,
+        spec: &ScalingSpec,
+        now: Millis,
+        replicas: u32,
+        proposals: &[Result<(u32, bool), HpaReason>],
+    ) -> Sync {
         let (min, max) = (spec.hpa_min(), spec.max_replicas);
         let done = |replicas: u32, reason| Sync {
             recommended: 0,
@@ -139,40 +161,29 @@ impl Hpa {
             replicas,
             reason,
         };
+        self.recommendations
+            .get_or_insert_with(|| vec![(now, replicas)]);
         let sync = if replicas == 0 {
             return done(0, HpaReason::Disabled);
         } else if replicas > max {
             done(max, HpaReason::AboveMax)
         } else if replicas < min {
             done(min, HpaReason::BelowMin)
-        } else if let Some(metric_milli) = metric_milli {
-            let (recommended, tolerated) = recommendation_milli(spec, metric_milli, replicas);
-            let (stabilized, replicas_after, reason) = match &spec.behavior {
-                Some(b) => {
-                    let stabilized =
-                        stabilize_with_behavior(recommendations, b, now, replicas, recommended);
-                    let (r, reason) = self.rate_limit(b, now, replicas, stabilized, min, max);
-                    (stabilized, r, reason)
-                }
-                None => {
-                    let stabilized = stabilize_legacy(recommendations, now, recommended);
-                    let (r, reason) = legacy_limit(replicas, stabilized, min, max);
-                    (stabilized, r, reason)
-                }
-            };
-            let reason = if tolerated && replicas_after == replicas {
-                HpaReason::WithinTolerance
-            } else {
-                reason
-            };
-            Sync {
-                recommended,
-                stabilized,
-                replicas: replicas_after,
-                reason,
-            }
         } else {
-            return done(replicas, HpaReason::FailedGetExternalMetric);
+            let first_failure = proposals.iter().find_map(|p| p.err());
+            let valid = proposals.iter().filter_map(|p| p.ok());
+            let recommended = valid.clone().map(|(r, _)| r).max();
+            match (recommended, first_failure) {
+                (Some(r), Some(_)) if r >= replicas => {}
+                (Some(_), None) => {}
+                (_, failure) => {
+                    let reason = failure.unwrap_or(HpaReason::FailedGetExternalMetric);
+                    return done(replicas, reason);
+                }
+            }
+            let recommended = recommended.unwrap_or(replicas);
+            let tolerated = valid.clone().all(|(_, within)| within);
+            self.normalize(spec, now, replicas, recommended, tolerated)
         };
         if sync.replicas != replicas {
             if let Some(b) = &spec.behavior {
@@ -180,6 +191,43 @@ impl Hpa {
             }
         }
         sync
+    }
+
+    /// normalizeDesiredReplicas(WithBehaviors) of the metrics' proposal.
+    fn normalize(
+        &mut self,
+        spec: &ScalingSpec,
+        now: Millis,
+        replicas: u32,
+        recommended: u32,
+        tolerated: bool,
+    ) -> Sync {
+        let (min, max) = (spec.hpa_min(), spec.max_replicas);
+        let recommendations = self.recommendations.get_or_insert_with(Vec::new);
+        let (stabilized, replicas_after, reason) = match &spec.behavior {
+            Some(b) => {
+                let stabilized =
+                    stabilize_with_behavior(recommendations, b, now, replicas, recommended);
+                let (r, reason) = self.rate_limit(b, now, replicas, stabilized, min, max);
+                (stabilized, r, reason)
+            }
+            None => {
+                let stabilized = stabilize_legacy(recommendations, now, recommended);
+                let (r, reason) = legacy_limit(replicas, stabilized, min, max);
+                (stabilized, r, reason)
+            }
+        };
+        let reason = if tolerated && replicas_after == replicas {
+            HpaReason::WithinTolerance
+        } else {
+            reason
+        };
+        Sync {
+            recommended,
+            stabilized,
+            replicas: replicas_after,
+            reason,
+        }
     }
 
     fn rate_limit(
@@ -288,25 +336,49 @@ pub fn recommendation(spec: &ScalingSpec, metric: i64, replicas: u32) -> (u32, b
 /// [`recommendation`] for a metric given in milli-units (KEDA's fallback metric can have
 /// a fraction).
 pub fn recommendation_milli(spec: &ScalingSpec, metric_milli: i64, replicas: u32) -> (u32, bool) {
-    let usage = metric_milli as f64;
-    let target = spec.trigger.lag_threshold as f64 * 1000.0;
+    let target = spec.trigger.lag_threshold * 1000;
+    external_recommendation(spec, metric_milli, target, spec.metric_type, replicas)
+}
+
+/// An External metric's proposal for a target of `target_milli`
+/// (GetExternalPerPodMetricReplicas for AverageValue, where a negative sum is taken for an
+/// int64 overflow: MaxInt64; GetExternalMetricReplicas for Value).
+pub fn external_recommendation(
+    spec: &ScalingSpec,
+    metric_milli: i64,
+    target_milli: i64,
+    metric_type: MetricType,
+    replicas: u32,
+) -> (u32, bool) {
+    let target = target_milli as f64;
     let (up, down) = tolerances(spec.behavior.as_ref());
     let is_within = |ratio: f64| (1.0 - down) <= ratio && ratio <= (1.0 + up);
-    match spec.metric_type {
+    match metric_type {
         MetricType::AverageValue => {
+            let usage = if metric_milli < 0 {
+                i64::MAX
+            } else {
+                metric_milli
+            } as f64;
             let ratio = usage / (target * replicas as f64);
             if is_within(ratio) {
                 (replicas, true)
             } else {
-                ((usage / target).ceil() as u32, false)
+                (
+                    (usage / target).ceil().min(f64::from(i32::MAX)) as u32,
+                    false,
+                )
             }
         }
         MetricType::Value => {
-            let ratio = usage / target;
+            let ratio = metric_milli as f64 / target;
             if replicas != 0 && is_within(ratio) {
                 (replicas, true)
             } else if replicas != 0 {
-                ((ratio * replicas as f64).ceil() as u32, false)
+                (
+                    (ratio * replicas as f64).ceil().min(f64::from(i32::MAX)) as u32,
+                    false,
+                )
             } else {
                 (ratio.ceil() as u32, false)
             }

@@ -17,19 +17,29 @@
 //! The formulas follow the pinned KEDA and Kubernetes ([`crate::pins`]), one module each:
 //! [`scaler`] (the metric), [`keda`] (0 <-> 1 and the drop to zero), [`hpa`] (1 <-> N).
 
+pub mod cache;
+pub mod composite;
 pub mod failure;
+pub mod formula;
 pub mod hpa;
+pub mod jobs;
 pub mod keda;
+pub mod pipeline;
+pub mod pods;
 pub mod scaler;
 pub mod spec;
+pub mod triggers;
 
 use serde::{Deserialize, Serialize};
 
 use failure::Call;
 
+pub use cache::Found;
+pub use composite::{Inputs, MetricDetail};
 pub use failure::{CallOutcome, Observed, ScalerError};
 pub use hpa::HpaReason;
 pub use keda::KedaAction;
+pub use pods::PodMetric;
 pub use scaler::{Offsets, Reading};
 pub use spec::{Millis, ScalingSpec};
 
@@ -108,6 +118,9 @@ pub struct Autoscaler {
     record: Option<failure::Record>,
     /// Paused by annotation: KEDA stopped its loop and deleted the HPA.
     paused: bool,
+    /// Several triggers (or a formula): KEDA's cache over all of them
+    /// ([`composite`]); `None` for one Kafka trigger.
+    composite: Option<composite::Composite>,
 }
 
 impl Autoscaler {
@@ -123,6 +136,7 @@ impl Autoscaler {
             next_poll: 0,
             next_sync: spec.hpa_sync,
             paused: spec.annotations.paused,
+            composite: (!spec.triggers.is_single_kafka()).then(|| composite::Composite::new(&spec)),
             spec,
             replicas,
             record: None,
@@ -140,7 +154,15 @@ impl Autoscaler {
 
     /// The fallback's count of failed scaler calls in a row.
     pub fn failures(&self) -> u32 {
-        self.scalers.failures()
+        match &self.composite {
+            None => self.scalers.failures(),
+            Some(c) => c
+                .scalers
+                .slots
+                .iter()
+                .find(|s| s.other.is_none())
+                .map_or(0, |s| s.failures),
+        }
     }
 
     /// When the next evaluation is due.
@@ -154,13 +176,31 @@ impl Autoscaler {
     /// Runs every evaluation due at or before `now` with what the broker answers now
     /// (the partitions' offsets, or an error), in time order, KEDA before the HPA on ties.
     pub fn evaluate(&mut self, now: Millis, observed: Observed) -> Vec<Decision> {
+        self.evaluate_with(now, &Inputs::kafka(observed))
+    }
+
+    /// [`Autoscaler::evaluate`] with every trigger's source (several triggers, pods).
+    pub fn evaluate_with(&mut self, now: Millis, inputs: &Inputs) -> Vec<Decision> {
+        self.evaluate_detailed(now, inputs)
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect()
+    }
+
+    /// [`Autoscaler::evaluate_with`], each decision with every metric's part in it (empty
+    /// for one Kafka trigger: the decision says it all).
+    pub fn evaluate_detailed(
+        &mut self,
+        now: Millis,
+        inputs: &Inputs,
+    ) -> Vec<(Decision, Vec<MetricDetail>)> {
         let mut out = Vec::new();
         if self.paused {
             if self.next_poll == 0 {
                 self.next_poll = Millis::MAX;
                 let from = self.replicas;
                 self.replicas = self.spec.annotations.paused_replicas.unwrap_or(from);
-                out.push(Decision {
+                let d = Decision {
                     at: 0,
                     by: Controller::Keda,
                     metric: 0,
@@ -171,20 +211,83 @@ impl Autoscaler {
                     why: Why::Keda(KedaAction::Paused),
                     call: CallOutcome::Read,
                     failures: 0,
-                });
+                };
+                out.push((d, Vec::new()));
             }
             return out;
         }
         while self.next_due() <= now {
             if self.next_poll <= self.next_sync {
-                out.push(self.poll(self.next_poll, observed));
+                let at = self.next_poll;
+                out.push(match self.composite.is_some() {
+                    false => (self.poll(at, inputs.kafka), Vec::new()),
+                    true => self.poll_composite(at, inputs),
+                });
                 self.next_poll += self.spec.polling_interval;
             } else {
-                out.push(self.sync(self.next_sync, observed));
+                let at = self.next_sync;
+                out.push(match self.composite.is_some() {
+                    false => (self.sync(at, inputs.kafka), Vec::new()),
+                    true => self.sync_composite(at, inputs),
+                });
                 self.next_sync += self.spec.hpa_sync;
             }
         }
         out
+    }
+
+    /// KEDA's poll over several triggers.
+    fn poll_composite(&mut self, at: Millis, inputs: &Inputs) -> (Decision, Vec<MetricDetail>) {
+        let from = self.replicas;
+        let composite = self.composite.as_mut().expect("several triggers");
+        let state = composite.poll(&self.spec, inputs, from);
+        let (replicas, action) = match state.no_scaler {
+            Some(_) => (from, KedaAction::NoScaler),
+            None => {
+                let triggers = keda::Triggers {
+                    active: state.active,
+                    error: state.error,
+                };
+                self.keda.poll(&self.spec, at, triggers, from)
+            }
+        };
+        self.replicas = replicas;
+        let primary = state.primary;
+        let d = Decision {
+            at,
+            by: Controller::Keda,
+            metric: primary.map_or(0, |c| c.metric()),
+            active: state.active,
+            from,
+            desired: replicas,
+            replicas,
+            why: Why::Keda(action),
+            call: primary.map_or(CallOutcome::Read, |c| c.outcome()),
+            failures: state.primary_failures,
+        };
+        (d, state.details)
+    }
+
+    /// The HPA's sync over several metrics.
+    fn sync_composite(&mut self, at: Millis, inputs: &Inputs) -> (Decision, Vec<MetricDetail>) {
+        let from = self.replicas;
+        let composite = self.composite.as_mut().expect("several triggers");
+        let (sync, state) = composite.sync(&self.spec, &mut self.hpa, at, inputs, from);
+        self.replicas = sync.replicas;
+        let primary = state.primary;
+        let d = Decision {
+            at,
+            by: Controller::Hpa,
+            metric: primary.map_or(0, |c| c.metric()),
+            active: primary.is_some_and(|c| c.active()),
+            from,
+            desired: sync.recommended,
+            replicas: sync.replicas,
+            why: Why::Hpa(sync.reason),
+            call: primary.map_or(CallOutcome::Read, |c| c.outcome()),
+            failures: state.primary_failures,
+        };
+        (d, state.details)
     }
 
     fn poll(&mut self, at: Millis, observed: Observed) -> Decision {

@@ -48,6 +48,9 @@ pub struct ScalingSpec {
     pub annotations: Annotations,
     /// `fallback`: what the HPA is served while the scaler keeps failing.
     pub fallback: Option<Fallback>,
+    /// The triggers beyond `trigger`, `scalingModifiers` and the target's requests
+    /// (default: `trigger` is the only one).
+    pub triggers: super::triggers::Triggers,
 }
 
 /// `spec.fallback` (pkg/fallback/fallback.go): after more than `failure_threshold`
@@ -70,6 +73,9 @@ pub enum FallbackBehavior {
     CurrentReplicasIfHigher,
     /// The smaller of the current count and `fallback.replicas`.
     CurrentReplicasIfLower,
+    /// With `scalingModifiers`: a trigger past the threshold reads as nil in the formula;
+    /// a nil formula gives `fallback.replicas x target`.
+    ScalingModifiers,
 }
 
 impl ScalingSpec {
@@ -300,6 +306,7 @@ pub(crate) mod fixtures {
             metric_type: MetricType::AverageValue,
             use_cached_metrics: false,
             annotations: Annotations::default(),
+            triggers: Default::default(),
         }
     }
 }

@@ -4,15 +4,24 @@
 //! - [`model`]: the ScaledObject as the API server stores it (typed, strict).
 //! - [`trigger`]: `kafka` and `apache-kafka` trigger metadata, read as their scalers do.
 //! - [`validate`]: every rule KEDA (and the HPA API) applies, and what the emulator cannot
-//!   reproduce, turning a valid ScaledObject into the emulator's [`ScalingSpec`].
+//!   reproduce, turning a valid ScaledObject into the emulator's [`ScalingSpec`];
+//!   [`triggers`] reads every trigger (Kafka, cpu, memory, value triggers), [`modifiers`]
+//!   the `scalingModifiers`, [`behavior`] the HPA behavior, [`workload`] the scale
+//!   target's requests ([`quantity`] reads them).
 //!
 //! The versions followed are the pinned ones (k8s/versions.env): KEDA
 //! [`crate::pins::Pins::keda`] and Kubernetes [`crate::pins::Pins::kubernetes_max`].
 
+pub mod behavior;
 pub mod model;
+pub mod modifiers;
+pub mod quantity;
+pub mod scaledjob;
 pub mod source;
 pub mod trigger;
+pub mod triggers;
 pub mod validate;
+pub mod workload;
 
 use std::fmt;
 use std::path::Path;
@@ -24,6 +33,7 @@ use crate::emulator::spec::KafkaTrigger;
 use crate::emulator::ScalingSpec;
 use crate::rules::RuleId;
 use source::KafkaSource;
+use workload::Workload;
 
 /// How serious a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -120,9 +130,13 @@ pub enum LoadError {
     Yaml { path: String, message: String },
     #[error("{0}: no ScaledObject in this file")]
     NoScaledObject(String),
-    #[error("{path}: ScaledObject/{name}:\n  {}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n  "))]
+    #[error("{0}: no ScaledObject or ScaledJob in this file")]
+    NoScalable(String),
+    #[error("{path}: {kind}/{name}:\n  {}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n  "))]
     Refused {
         path: String,
+        /// ScaledObject or ScaledJob.
+        kind: &'static str,
         name: String,
         problems: Vec<Problem>,
     },
@@ -134,6 +148,70 @@ pub struct Loaded {
     pub name: String,
     pub spec: ScalingSpec,
     pub warnings: Vec<Problem>,
+}
+
+/// A ScaledJob the emulator can run, and the warnings KEDA would have had.
+#[derive(Debug, Clone)]
+pub struct LoadedJob {
+    pub name: String,
+    pub spec: crate::emulator::jobs::JobSpec,
+    pub warnings: Vec<Problem>,
+}
+
+/// What a file scales with: a ScaledObject or a ScaledJob.
+#[derive(Debug, Clone)]
+pub enum Scalable {
+    Object(Loaded),
+    Job(LoadedJob),
+}
+
+/// Reads the first ScaledObject or ScaledJob of a YAML file and checks it, refusing it
+/// when KEDA would or the emulator cannot reproduce it.
+pub fn load_scalable(path: &Path) -> Result<Scalable, LoadError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    load_scalable_text(&text, &shown)
+}
+
+/// [`load_scalable`] from text (`shown` names it in errors).
+pub fn load_scalable_text(text: &str, shown: &str) -> Result<Scalable, LoadError> {
+    for document in serde_yaml_ng::Deserializer::from_str(text) {
+        let value = Value::deserialize(document).map_err(|e| LoadError::Yaml {
+            path: shown.to_owned(),
+            message: crate::line::one_line(&e.to_string()),
+        })?;
+        match value.get("kind").and_then(Value::as_str) {
+            Some("ScaledObject") => return load_text(text, shown).map(Scalable::Object),
+            Some("ScaledJob") => {
+                let checked = scaledjob::check(&value);
+                let name = checked.name.clone();
+                let warnings: Vec<Problem> = checked
+                    .problems
+                    .iter()
+                    .filter(|p| p.severity == Severity::Warning)
+                    .cloned()
+                    .collect();
+                return match checked.into_spec() {
+                    Ok(spec) => Ok(Scalable::Job(LoadedJob {
+                        name,
+                        spec,
+                        warnings,
+                    })),
+                    Err(problems) => Err(LoadError::Refused {
+                        path: shown.to_owned(),
+                        kind: "ScaledJob",
+                        name,
+                        problems,
+                    }),
+                };
+            }
+            _ => {}
+        }
+    }
+    Err(LoadError::NoScalable(shown.to_owned()))
 }
 
 /// Reads the first ScaledObject of a (possibly multi-document) YAML file and checks it;
@@ -148,18 +226,54 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 }
 
 /// KEDA's reading of the first ScaledObject in `text` (`shown` names it in errors), with
-/// every problem, refused or not.
+/// every problem, refused or not. Its scale target's pod template is read from the same
+/// text when there (a Deployment or StatefulSet of that name, with the namespace's
+/// LimitRanges): what cpu and memory triggers need.
 pub fn check_text(text: &str, shown: &str) -> Result<Checked, LoadError> {
+    let mut documents = Vec::new();
     for document in serde_yaml_ng::Deserializer::from_str(text) {
         let value = Value::deserialize(document).map_err(|e| LoadError::Yaml {
             path: shown.to_owned(),
             message: crate::line::one_line(&e.to_string()),
         })?;
-        if value.get("kind").and_then(Value::as_str) == Some("ScaledObject") {
-            return Ok(check(&value));
-        }
+        documents.push(value);
     }
-    Err(LoadError::NoScaledObject(shown.to_owned()))
+    let so = documents
+        .iter()
+        .find(|v| v.get("kind").and_then(Value::as_str) == Some("ScaledObject"))
+        .ok_or_else(|| LoadError::NoScaledObject(shown.to_owned()))?;
+    let target = scale_target(so, &documents);
+    Ok(check_with(so, target.as_ref()))
+}
+
+/// The pod template of `so`'s scale target among `documents` (same name and namespace,
+/// a Deployment or StatefulSet), with the LimitRange defaults of its namespace.
+pub fn scale_target(so: &Value, documents: &[Value]) -> Option<Workload> {
+    let str_at = |v: &Value, path: &[&str]| -> Option<String> {
+        let mut at = v;
+        for key in path {
+            at = at.get(*key)?;
+        }
+        at.as_str().map(str::to_owned)
+    };
+    let name = str_at(so, &["spec", "scaleTargetRef", "name"])?;
+    let kind = str_at(so, &["spec", "scaleTargetRef", "kind"]).unwrap_or("Deployment".into());
+    let namespace = str_at(so, &["metadata", "namespace"]);
+    let in_namespace = |d: &&Value| str_at(d, &["metadata", "namespace"]) == namespace;
+    let doc = documents.iter().filter(in_namespace).find(|d| {
+        str_at(d, &["kind"]).as_deref() == Some(kind.as_str())
+            && matches!(kind.as_str(), "Deployment" | "StatefulSet")
+            && str_at(d, &["metadata", "name"]).as_deref() == Some(name.as_str())
+    })?;
+    let mut workload = Workload::from_document(doc)?;
+    for range in documents
+        .iter()
+        .filter(in_namespace)
+        .filter(|d| str_at(d, &["kind"]).as_deref() == Some("LimitRange"))
+    {
+        workload.add_limit_range(range);
+    }
+    Some(workload)
 }
 
 /// [`load`] from text (`shown` names it in errors): [`check_text`], then the spec, or the
@@ -180,6 +294,7 @@ pub fn loaded(checked: Checked, shown: &str) -> Result<Loaded, LoadError> {
         }),
         Err(problems) => Err(LoadError::Refused {
             path: shown.to_owned(),
+            kind: "ScaledObject",
             name,
             problems,
         }),
@@ -188,6 +303,11 @@ pub fn loaded(checked: Checked, shown: &str) -> Result<Loaded, LoadError> {
 
 /// Checks one ScaledObject document: the schema first, then every value rule.
 pub fn check(doc: &Value) -> Checked {
+    check_with(doc, None)
+}
+
+/// [`check`] with the scale target's pod template, when known.
+pub fn check_with(doc: &Value, target: Option<&Workload>) -> Checked {
     let name = doc
         .get("metadata")
         .and_then(|m| m.get("name"))
@@ -195,7 +315,7 @@ pub fn check(doc: &Value) -> Checked {
         .unwrap_or("(unnamed)")
         .to_owned();
     match model::from_value(doc) {
-        Ok(so) => validate::validate(&so),
+        Ok(so) => validate::validate_with(&so, target),
         Err(message) => Checked {
             name,
             problems: vec![Problem {

@@ -6,12 +6,13 @@
 //! Anything that changes scaling is either emulated or listed in `not_emulated` with the
 //! reason: never ignored.
 
+pub use super::behavior::hpa_behavior;
 use super::model::{self, ScaledObject};
-use super::source::ScalerKind;
-use super::{trigger, Checked, Problem, Severity, TriggerReading};
+use super::workload::Workload;
+use super::{trigger, Checked, Problem, Severity};
 use crate::emulator::spec::{
-    Annotations, Behavior, Fallback, FallbackBehavior, MetricType, Millis, Policy, PolicyKind,
-    ScalingRules, ScalingSpec, SelectPolicy, HPA_SYNC,
+    Annotations, Behavior, Fallback, FallbackBehavior, KafkaTrigger, MetricType, Millis,
+    ScalingSpec, SelectPolicy, HPA_SYNC,
 };
 use crate::rules::RuleId;
 
@@ -26,13 +27,16 @@ const BUILT_IN_SCALABLE: &[(&str, &str)] = &[
 /// A label value's maximum length (verifyName).
 const MAX_LABEL_VALUE: usize = 63;
 
-struct Collector {
-    problems: Vec<Problem>,
-    not_emulated: Vec<Problem>,
+/// Where a validation's problems go: KEDA's errors and warnings, and what the emulator
+/// does not reproduce.
+#[derive(Debug, Default)]
+pub struct Collector {
+    pub(super) problems: Vec<Problem>,
+    pub(super) not_emulated: Vec<Problem>,
 }
 
 impl Collector {
-    fn error(&mut self, field: &str, rule: RuleId, message: impl Into<String>) {
+    pub(super) fn error(&mut self, field: &str, rule: RuleId, message: impl Into<String>) {
         self.problems.push(Problem {
             severity: Severity::Error,
             field: field.to_owned(),
@@ -41,7 +45,7 @@ impl Collector {
         });
     }
 
-    fn warning(&mut self, field: &str, rule: RuleId, message: impl Into<String>) {
+    pub(super) fn warning(&mut self, field: &str, rule: RuleId, message: impl Into<String>) {
         self.problems.push(Problem {
             severity: Severity::Warning,
             field: field.to_owned(),
@@ -50,7 +54,7 @@ impl Collector {
         });
     }
 
-    fn not_emulated(&mut self, field: &str, message: impl Into<String>) {
+    pub(super) fn not_emulated(&mut self, field: &str, message: impl Into<String>) {
         self.not_emulated.push(Problem {
             severity: Severity::Error,
             field: field.to_owned(),
@@ -58,20 +62,27 @@ impl Collector {
             message: format!("not emulated: {}", message.into()),
         });
     }
-}
 
-impl Collector {
+    /// Problems found elsewhere (a trigger's metadata).
+    pub(super) fn extend(&mut self, problems: Vec<Problem>) {
+        self.problems.extend(problems);
+    }
+
     fn has_errors(&self) -> bool {
         self.problems.iter().any(|p| p.severity == Severity::Error)
     }
 }
 
-/// Every rule, in the order KEDA meets them.
+/// Every rule, in the order KEDA meets them, without the scale target (a cpu or memory
+/// trigger is then not emulated).
 pub fn validate(so: &ScaledObject) -> Checked {
-    let mut c = Collector {
-        problems: Vec::new(),
-        not_emulated: Vec::new(),
-    };
+    validate_with(so, None)
+}
+
+/// [`validate`] with the scale target's pod template, when known (KEDA's webhook reads
+/// it for cpu and memory triggers; the HPA divides by its requests).
+pub fn validate_with(so: &ScaledObject, target: Option<&Workload>) -> Checked {
+    let mut c = Collector::default();
     let spec = &so.spec;
     check_kind(&mut c, so);
     check_crd_minimums(&mut c, spec);
@@ -80,44 +91,70 @@ pub fn validate(so: &ScaledObject) -> Checked {
     check_scale_target(&mut c, &spec.scale_target_ref);
     check_triggers(&mut c, &spec.triggers);
     check_fallback(&mut c, so);
-    let behavior = spec.behavior().map(|b| parse_behavior(&mut c, b));
+    let behavior = spec
+        .behavior()
+        .map(|b| super::behavior::parse_behavior(&mut c, b));
     let annotations = parse_annotations(&mut c, &so.metadata.annotations);
-    check_scaling_modifiers(&mut c, spec);
-    let triggers = read_kafka_triggers(&mut c, &spec.triggers);
-    let metric_type = triggers.first().map_or(MetricType::AverageValue, |t| {
-        metric_type(
-            &mut c,
-            t.index,
-            spec.triggers[t.index].metric_type.as_deref(),
-        )
+    let read = super::triggers::read(&mut c, so, target);
+    check_only_resources(&mut c, so, &read.triggers, target);
+    let mut triggers = read.triggers;
+    triggers.modifiers = super::modifiers::read(&mut c, so);
+    if let Some(w) = target {
+        triggers.requests = w.requests();
+    }
+    let (trigger, metric_type, use_cached_metrics) =
+        read.primary
+            .unwrap_or((KafkaTrigger::default(), MetricType::AverageValue, false));
+    let scaling = (!c.has_errors() && triggers.count() > 0).then(|| ScalingSpec {
+        target: spec.scale_target_ref.name.clone(),
+        polling_interval: seconds(spec.polling_interval()),
+        cooldown_period: seconds(spec.cooldown_period()),
+        initial_cooldown_period: seconds(spec.initial_cooldown_period()),
+        min_replicas: spec.min_replicas().max(0) as u32,
+        max_replicas: spec.max_replicas().max(1) as u32,
+        idle_replicas: spec.idle_replica_count.map(|n| n.max(0) as u32),
+        behavior: with_paused_directions(behavior.flatten(), &annotations),
+        hpa_sync: HPA_SYNC,
+        trigger,
+        metric_type,
+        use_cached_metrics,
+        annotations,
+        fallback: fallback(spec),
+        triggers,
     });
-    let scaling = match triggers.first() {
-        Some(first) if !c.has_errors() => Some(ScalingSpec {
-            target: spec.scale_target_ref.name.clone(),
-            polling_interval: seconds(spec.polling_interval()),
-            cooldown_period: seconds(spec.cooldown_period()),
-            initial_cooldown_period: seconds(spec.initial_cooldown_period()),
-            min_replicas: spec.min_replicas().max(0) as u32,
-            max_replicas: spec.max_replicas().max(1) as u32,
-            idle_replicas: spec.idle_replica_count.map(|n| n.max(0) as u32),
-            behavior: with_paused_directions(behavior.flatten(), &annotations),
-            hpa_sync: HPA_SYNC,
-            trigger: first.trigger.clone(),
-            metric_type,
-            use_cached_metrics: spec.triggers[first.index].use_cached_metrics,
-            annotations,
-            fallback: fallback(spec),
-        }),
-        _ => None,
-    };
     Checked {
         name: so.metadata.name.clone(),
         problems: c.problems,
         not_emulated: c.not_emulated,
         spec: scaling,
         object: Some(so.clone()),
-        triggers,
+        triggers: read.kafka,
     }
+}
+
+/// scaledobject_webhook.go verifyCPUMemoryScalers, after the containers: only cpu and
+/// memory triggers with minReplicaCount unset or 0 (checked when the target is a
+/// Deployment or StatefulSet the webhook can read).
+fn check_only_resources(
+    c: &mut Collector,
+    so: &ScaledObject,
+    triggers: &crate::emulator::triggers::Triggers,
+    target: Option<&Workload>,
+) {
+    let all = !so.spec.triggers.is_empty()
+        && so
+            .spec
+            .triggers
+            .iter()
+            .all(|t| matches!(t.kind.as_str(), "cpu" | "memory"));
+    if all && target.is_some() && so.spec.min_replica_count.unwrap_or(0) == 0 {
+        c.error(
+            "spec.minReplicaCount",
+            RuleId::KedaCpuMemory,
+            "scaledobject has only cpu/memory triggers AND minReplica is 0 (scale to zero doesn't work in this case)",
+        );
+    }
+    let _ = triggers;
 }
 
 fn seconds(value: i32) -> Millis {
@@ -190,76 +227,6 @@ fn check_crd_minimums(c: &mut Collector, spec: &model::ScaledObjectSpec) {
             "no triggers defined in the ScaledObject",
         );
     }
-}
-
-fn check_scaling_modifiers(c: &mut Collector, spec: &model::ScaledObjectSpec) {
-    let Some(m) = spec
-        .advanced
-        .as_ref()
-        .and_then(|a| a.scaling_modifiers.as_ref())
-    else {
-        return;
-    };
-    let set = [&m.formula, &m.target, &m.activation_target, &m.metric_type]
-        .iter()
-        .any(|f| f.as_deref().is_some_and(|v| !v.is_empty()));
-    if set {
-        c.not_emulated(
-            "spec.advanced.scalingModifiers",
-            "KEDA composes the metric with a formula of the triggers' metrics (expr-lang), which the emulator does not evaluate",
-        );
-    }
-}
-
-/// Every `kafka` and `apache-kafka` trigger, read as its scaler reads it; what the
-/// emulator cannot run is listed as not emulated.
-fn read_kafka_triggers(c: &mut Collector, triggers: &[model::Trigger]) -> Vec<TriggerReading> {
-    let mut kafka = Vec::new();
-    for (i, t) in triggers.iter().enumerate() {
-        let scaler = match t.kind.as_str() {
-            "kafka" => ScalerKind::Kafka,
-            "apache-kafka" => ScalerKind::ApacheKafka,
-            other => {
-                c.not_emulated(
-                    &format!("spec.triggers[{i}].type"),
-                    format!("a {other} trigger (the emulator runs Kafka lag triggers)"),
-                );
-                continue;
-            }
-        };
-        let parsed = trigger::parse(scaler, &t.metadata, t.authentication_ref.is_some(), i);
-        c.problems.extend(parsed.problems);
-        kafka.push(TriggerReading {
-            index: i,
-            source: parsed.source,
-            trigger: parsed.trigger,
-        });
-    }
-    if kafka.len() > 1 {
-        c.not_emulated(
-            "spec.triggers",
-            format!(
-                "{} Kafka triggers (the HPA takes the largest proposal of several metrics; the emulator runs one trigger)",
-                kafka.len()
-            ),
-        );
-    }
-    if let Some(first) = kafka.first() {
-        let (i, t) = (first.index, &first.source);
-        if t.scaler == ScalerKind::ApacheKafka && t.topics.is_empty() {
-            c.not_emulated(
-                &format!("spec.triggers[{i}].metadata.topic"),
-                "apache-kafka without a topic reads every topic of the cluster and fails while the group has no members (apache_kafka_scaler.go getTopicPartitions); give the topic",
-            );
-        }
-        if t.topics.len() > 1 {
-            c.not_emulated(
-                &format!("spec.triggers[{i}].metadata.topic"),
-                "several topics (the lab reads one topic)",
-            );
-        }
-    }
-    kafka
 }
 
 /// CheckReplicaCountBoundsAreValid and the CRD's CEL rule. KEDA compares idleReplicaCount
@@ -372,7 +339,7 @@ fn check_triggers(c: &mut Collector, triggers: &[model::Trigger]) {
 }
 
 /// GetMetricTargetType, and what the HPA API accepts for an external metric's target.
-fn metric_type(c: &mut Collector, index: usize, value: Option<&str>) -> MetricType {
+pub(super) fn metric_type(c: &mut Collector, index: usize, value: Option<&str>) -> MetricType {
     let field = format!("spec.triggers[{index}].metricType");
     match value {
         None | Some("") | Some("AverageValue") => MetricType::AverageValue,
@@ -396,14 +363,16 @@ fn metric_type(c: &mut Collector, index: usize, value: Option<&str>) -> MetricTy
     }
 }
 
-/// A valid `fallback` as the emulator runs it (fallback.go HasValidFallback: both counts 0
-/// or more; the scalingModifiers behavior comes with a formula, which is not emulated).
+/// `fallback` as the emulator runs it (counts below 0 are the webhook's error; whether it
+/// is valid for a formula's target, fallback.go HasValidFallback, is the emulator's:
+/// `emulator::cache::fallback_valid`).
 fn fallback(spec: &model::ScaledObjectSpec) -> Option<Fallback> {
     let f = spec.fallback.as_ref()?;
     let behavior = match f.behavior.as_deref() {
         Some("currentReplicas") => FallbackBehavior::CurrentReplicas,
         Some("currentReplicasIfHigher") => FallbackBehavior::CurrentReplicasIfHigher,
         Some("currentReplicasIfLower") => FallbackBehavior::CurrentReplicasIfLower,
+        Some("scalingModifiers") => FallbackBehavior::ScalingModifiers,
         _ => FallbackBehavior::Static,
     };
     Some(Fallback {
@@ -462,7 +431,7 @@ fn check_fallback(c: &mut Collector, so: &ScaledObject) {
         .triggers
         .iter()
         .all(|t| matches!(t.kind.as_str(), "cpu" | "memory"));
-    if only_resource {
+    if only_resource && !super::triggers::uses_modifiers(so) {
         c.error(
             "spec.fallback",
             RuleId::KedaFallback,
@@ -505,191 +474,12 @@ fn parse_annotations(
     }
 }
 
-/// An HPA's `behavior` as the API server validates and defaults it (every unset field
-/// filled with Kubernetes' default), or the problems it has: what `lab doctor` compares a
-/// cluster's HPA with.
-pub fn hpa_behavior(b: &model::Behavior) -> Result<Behavior, Vec<Problem>> {
-    let mut c = Collector {
-        problems: Vec::new(),
-        not_emulated: Vec::new(),
-    };
-    match parse_behavior(&mut c, b) {
-        Some(behavior) if c.problems.is_empty() => Ok(behavior),
-        _ => Err(c.problems),
-    }
-}
-
-/// The HPA behavior as the API server validates and defaults it.
-fn parse_behavior(c: &mut Collector, b: &model::Behavior) -> Option<Behavior> {
-    let base = "spec.advanced.horizontalPodAutoscalerConfig.behavior";
-    let up = parse_rules(
-        c,
-        b.scale_up.as_ref(),
-        &format!("{base}.scaleUp"),
-        ScalingRules::default_up(),
-    );
-    let down = parse_rules(
-        c,
-        b.scale_down.as_ref(),
-        &format!("{base}.scaleDown"),
-        ScalingRules::default_down(),
-    );
-    Some(Behavior {
-        scale_up: up?,
-        scale_down: down?,
-    })
-}
-
-fn parse_rules(
-    c: &mut Collector,
-    rules: Option<&model::ScalingRules>,
-    field: &str,
-    default: ScalingRules,
-) -> Option<ScalingRules> {
-    let Some(rules) = rules else {
-        return Some(default);
-    };
-    let mut ok = true;
-    let window = match rules.stabilization_window_seconds {
-        None => default.stabilization_window,
-        Some(s) if (0..=3600).contains(&s) => s as u64 * 1000,
-        Some(s) => {
-            c.error(
-                &format!("{field}.stabilizationWindowSeconds"),
-                RuleId::HpaBehavior,
-                format!("{s} must be 0..=3600"),
-            );
-            ok = false;
-            0
-        }
-    };
-    let select = match rules.select_policy.as_deref() {
-        None => default.select,
-        Some("Max") => SelectPolicy::Max,
-        Some("Min") => SelectPolicy::Min,
-        Some("Disabled") => SelectPolicy::Disabled,
-        Some(other) => {
-            c.error(
-                &format!("{field}.selectPolicy"),
-                RuleId::HpaBehavior,
-                format!("{other:?} must be Max, Min or Disabled"),
-            );
-            ok = false;
-            SelectPolicy::Max
-        }
-    };
-    let policies = match &rules.policies {
-        None => default.policies,
-        Some(list) if list.is_empty() => {
-            c.error(
-                &format!("{field}.policies"),
-                RuleId::HpaBehavior,
-                "must specify at least one Policy",
-            );
-            ok = false;
-            Vec::new()
-        }
-        Some(list) => {
-            let mut out = Vec::new();
-            for (i, p) in list.iter().enumerate() {
-                let at = format!("{field}.policies[{i}]");
-                let kind = match p.kind.as_str() {
-                    "Pods" => Some(PolicyKind::Pods),
-                    "Percent" => Some(PolicyKind::Percent),
-                    other => {
-                        c.error(
-                            &format!("{at}.type"),
-                            RuleId::HpaBehavior,
-                            format!("{other:?} must be Pods or Percent"),
-                        );
-                        None
-                    }
-                };
-                if p.value <= 0 {
-                    c.error(
-                        &format!("{at}.value"),
-                        RuleId::HpaBehavior,
-                        format!("{} must be greater than zero", p.value),
-                    );
-                }
-                if !(1..=1800).contains(&p.period_seconds) {
-                    c.error(
-                        &format!("{at}.periodSeconds"),
-                        RuleId::HpaBehavior,
-                        format!("{} must be 1..=1800", p.period_seconds),
-                    );
-                }
-                match kind {
-                    Some(kind) if p.value > 0 && (1..=1800).contains(&p.period_seconds) => out
-                        .push(Policy {
-                            kind,
-                            value: p.value as u32,
-                            period: p.period_seconds as u64 * 1000,
-                        }),
-                    _ => ok = false,
-                }
-            }
-            out
-        }
-    };
-    let tolerance = match &rules.tolerance {
-        None => None,
-        Some(v) => match quantity(v) {
-            Some(t) if t >= 0.0 => Some(t),
-            _ => {
-                c.error(
-                    &format!("{field}.tolerance"),
-                    RuleId::HpaBehavior,
-                    format!(
-                        "{} is not a quantity of 0 or more (such as \"0.05\" or \"50m\")",
-                        describe(v)
-                    ),
-                );
-                ok = false;
-                None
-            }
-        },
-    };
-    ok.then_some(ScalingRules {
-        stabilization_window: window,
-        select,
-        policies,
-        tolerance,
-    })
-}
-
-/// A resource.Quantity as a number: a plain decimal (`0.05`, `1`), or with the milli
-/// suffix (`50m`). Larger suffixes make no sense for a tolerance and are refused.
-fn quantity(v: &serde_yaml_ng::Value) -> Option<f64> {
-    match v {
-        serde_yaml_ng::Value::Number(n) => n.as_f64(),
-        serde_yaml_ng::Value::String(s) => {
-            let s = s.trim();
-            let (number, scale) = match s.strip_suffix('m') {
-                Some(n) => (n, 1e-3),
-                None => (s, 1.0),
-            };
-            let plain = !number.is_empty()
-                && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-                && number.bytes().filter(|b| *b == b'.').count() <= 1;
-            plain
-                .then(|| number.parse::<f64>().ok().map(|x| x * scale))
-                .flatten()
-        }
-        _ => None,
-    }
-}
-
-fn describe(v: &serde_yaml_ng::Value) -> String {
-    serde_yaml_ng::to_string(v)
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::check;
     use super::*;
+    use crate::emulator::spec::{Policy, PolicyKind, ScalingRules};
+    use crate::keda::source::ScalerKind;
 
     fn checked(yaml: &str) -> Checked {
         check(&serde_yaml_ng::from_str(yaml).unwrap())
@@ -835,25 +625,43 @@ spec:
         assert!(refusals(&no_topic)[0].contains("not emulated: apache-kafka without a topic"));
     }
 
+    /// Several triggers, formulas and cpu triggers are read and run; what cannot be run
+    /// is refused, naming it: a formula KEDA refuses (expr's checker), a construct
+    /// outside the evaluated subset, a trigger type the emulator does not model, a cpu
+    /// trigger whose target is unknown.
     #[test]
     fn what_changes_scaling_is_emulated_or_refused_never_ignored() {
         let modifiers = MINIMAL.replace(
             "  triggers:",
             "  advanced: {scalingModifiers: {formula: 'kafka * 2', target: '5'}}\n  triggers:",
         );
-        assert!(refusals(&modifiers)[0].contains("not emulated: KEDA composes the metric"));
+        assert!(refusals(&modifiers)[0]
+            .contains("error validating formula in ScalingModifiers: unknown name kafka"));
+        let named = modifiers.replace("    - type: kafka", "    - type: kafka\n      name: kafka");
+        let spec = checked(&named).into_spec().unwrap();
+        assert_eq!(spec.triggers.modifiers.unwrap().target, 5.0);
+        let unsupported = named.replace("'kafka * 2'", "'kafka in [1] ? 1 : 0'");
+        assert!(refusals(&unsupported)[0].contains(
+            "spec.advanced.scalingModifiers.formula: not emulated: the `in` operator (1:6)"
+        ));
         let cpu = MINIMAL.replace(
             "  triggers:",
             "  triggers:\n    - type: cpu\n      metricType: Utilization\n      metadata: {value: '50'}",
         );
-        assert!(refusals(&cpu)
+        assert!(refusals(&cpu).iter().any(
+            |r| r.contains("not emulated: a cpu trigger needs the scale target's cpu requests")
+        ));
+        let rabbit = MINIMAL.replace(
+            "    - type: kafka",
+            "    - type: rabbitmq\n      metadata: {queueName: q}\n    - type: kafka",
+        );
+        assert!(refusals(&rabbit)
             .iter()
-            .any(|r| r.contains("not emulated: a cpu trigger")));
+            .any(|r| r.contains("spec.triggers[0].type: not emulated: a rabbitmq trigger")));
         let two = MINIMAL.to_owned()
             + "    - type: kafka\n      metadata: {bootstrapServers: 'k:9092', consumerGroup: g2, topic: t}\n";
-        assert!(refusals(&two)
-            .iter()
-            .any(|r| r.contains("2 Kafka triggers")));
+        let spec = checked(&two).into_spec().unwrap();
+        assert_eq!(spec.triggers.others[0].reads, "g2/t");
     }
 
     /// controllers/keda/hpa.go newHPAForScaledObject: paused-scale-in sets the HPA's

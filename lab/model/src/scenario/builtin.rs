@@ -23,6 +23,8 @@ impl Scenario {
             start_replicas: 1,
             scaled_object: default_scaled_object(),
             consumer: ConsumerModel {
+                usage: Default::default(),
+                job_events: None,
                 processing_ms: PUBLISHED_PROCESSING_MS,
                 commit_interval_ms: PUBLISHED_COMMIT_MS,
                 session_timeout_ms: session(),
@@ -48,6 +50,8 @@ impl Scenario {
             start_replicas: 1,
             scaled_object: default_scaled_object(),
             consumer: ConsumerModel {
+                usage: Default::default(),
+                job_events: None,
                 processing_ms: 0,
                 commit_interval_ms: 5000,
                 session_timeout_ms: session(),

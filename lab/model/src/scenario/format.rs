@@ -93,6 +93,60 @@ pub struct ConsumerModel {
     /// offset stops, its lag grows for the whole run.
     #[serde(default)]
     pub stuck_partition: Option<u32>,
+    /// What a replica's pod uses, for cpu and memory triggers (`lab simulate` only).
+    #[serde(default)]
+    pub usage: Usage,
+    /// Events a ScaledJob's Job takes before it exits (a scenario whose ScaledObject file
+    /// holds a ScaledJob; `lab simulate` only).
+    #[serde(default)]
+    pub job_events: Option<u64>,
+}
+
+/// A replica pod's CPU and memory in `lab simulate`'s model: CPU from the events it
+/// processes, memory from the events waiting in its partitions (what its consumer
+/// prefetches). metrics-server reads them every 15 s ([`crate::emulator::pipeline`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Usage {
+    /// CPU while it processes an event, millicores (default 1000: `processing_ms` is CPU
+    /// work on one core).
+    #[serde(default = "cpu_busy")]
+    pub cpu_busy_millicores: u64,
+    /// CPU while idle (the Kafka client's threads), millicores (default 2).
+    #[serde(default = "cpu_idle")]
+    pub cpu_idle_millicores: u64,
+    /// Working set of an idle replica, MiB (default 12).
+    #[serde(default = "memory_base")]
+    pub memory_base_mib: u64,
+    /// Working set per event waiting in its partitions, bytes (default 512), up to the
+    /// consumer's prefetch bound (`queued.max.messages.kbytes`, consumer PREFETCH_KIB:
+    /// 2 MiB).
+    #[serde(default = "memory_per_event")]
+    pub memory_per_event_bytes: u64,
+}
+
+impl Default for Usage {
+    fn default() -> Self {
+        Self {
+            cpu_busy_millicores: cpu_busy(),
+            cpu_idle_millicores: cpu_idle(),
+            memory_base_mib: memory_base(),
+            memory_per_event_bytes: memory_per_event(),
+        }
+    }
+}
+
+fn cpu_busy() -> u64 {
+    1000
+}
+fn cpu_idle() -> u64 {
+    2
+}
+fn memory_base() -> u64 {
+    12
+}
+fn memory_per_event() -> u64 {
+    512
 }
 
 /// `partition.assignment.strategy`.
@@ -155,6 +209,10 @@ pub struct Phase {
     /// Events produced at once when the phase starts (`POST /burst`).
     #[serde(default)]
     pub burst: Option<u64>,
+    /// The value each value trigger (prometheus, metrics-api, kubernetes-workload,
+    /// kubernetes-resource) reads during this phase, by trigger name (or index).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub trigger_values: std::collections::BTreeMap<String, f64>,
 }
 
 /// A stretch of a phase: from `after_s` into it, for `seconds`.

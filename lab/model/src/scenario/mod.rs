@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use builtin::{PUBLISHED_COMMIT_MS, PUBLISHED_PROCESSING_MS};
 pub use format::{
-    Assignment, ConsumerModel, ErrorWindow, Format, History, Phase, Scenario, Span, Window,
+    Assignment, ConsumerModel, ErrorWindow, Format, History, Phase, Scenario, Span, Usage, Window,
 };
 pub use topic::manifest_partitions;
 
@@ -116,6 +116,14 @@ impl Scenario {
             );
         }
         crate::keda::load(&path)
+    }
+
+    /// The scenario's ScaledObject or ScaledJob, checked.
+    pub fn load_scalable(&self) -> Result<crate::keda::Scalable, crate::keda::LoadError> {
+        if self.scaled_object == default_scaled_object() && !self.scaled_object_path().exists() {
+            return self.load_scaled_object().map(crate::keda::Scalable::Object);
+        }
+        crate::keda::load_scalable(&self.scaled_object_path())
     }
 
     /// Total length, seconds.

@@ -4,19 +4,24 @@
 //!
 //! Deterministic for a given seed.
 
+pub mod jobs;
 mod model;
+mod usage;
 
 use std::collections::BTreeMap;
 
-use crate::emulator::{Millis, ScalingSpec};
+use crate::emulator::{Millis, PodMetric, ScalingSpec};
 use crate::run::{self, Observation, World, WARMUP_MS};
 use crate::scenario::Scenario;
 use crate::timeline::Timeline;
 use model::Model;
+use usage::Sim;
+pub use usage::{check as check_triggers, PREFETCH_KIB};
 
 /// Runs `scenario` against the emulator configured by `spec`.
 pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> anyhow::Result<Timeline> {
-    let mut model = Model::new(scenario, seed);
+    usage::check(scenario, spec)?;
+    let mut model = Sim::new(Model::new(scenario, seed), scenario, spec);
     futures::executor::block_on(run::drive(
         scenario,
         spec,
@@ -49,7 +54,8 @@ pub fn watched(
     seed: u64,
     watch: &mut dyn run::Watch,
 ) -> anyhow::Result<Timeline> {
-    let mut model = Model::new(scenario, seed);
+    usage::check(scenario, spec)?;
+    let mut model = Sim::new(Model::new(scenario, seed), scenario, spec);
     futures::executor::block_on(run::drive(
         scenario,
         spec,
@@ -90,45 +96,49 @@ pub fn robustness(scenario: &Scenario, spec: &ScalingSpec, n: u64) -> anyhow::Re
     })
 }
 
-impl World for Model {
+impl World for Sim {
     fn now(&self) -> Millis {
-        self.clock().saturating_sub(WARMUP_MS)
+        self.model.clock().saturating_sub(WARMUP_MS)
     }
 
     async fn warm_up(&mut self, period_ms: Option<u64>, replicas: u32) -> anyhow::Result<()> {
-        self.start(period_ms, replicas);
-        self.advance_to(WARMUP_MS);
+        self.model.start(period_ms, replicas);
+        self.model.advance_to(WARMUP_MS);
         Ok(())
     }
 
     async fn set_producer(&mut self, period_ms: Option<u64>, phase: usize) -> anyhow::Result<()> {
-        self.new_producer(period_ms, phase);
+        self.model.new_producer(period_ms, phase);
         Ok(())
     }
 
     async fn observe(&mut self) -> anyhow::Result<Observation> {
-        Ok(self.observation())
+        Ok(self.model.observation())
     }
 
     async fn scale(&mut self, replicas: u32) -> anyhow::Result<()> {
-        self.scale_to(replicas);
+        self.model.scale_to(replicas);
         Ok(())
     }
 
     fn running(&self) -> u32 {
-        self.replica_count()
+        self.model.replica_count()
     }
 
     fn expired(&self) -> u64 {
-        self.expired_events()
+        self.model.expired_events()
     }
 
     fn event_delays(&mut self) -> Vec<Millis> {
-        Model::event_delays(self)
+        self.model.event_delays()
+    }
+
+    fn pods(&mut self) -> Option<Vec<PodMetric>> {
+        Some(self.readings())
     }
 
     async fn advance(&mut self, until: Millis) -> anyhow::Result<bool> {
-        self.advance_to(WARMUP_MS + until);
+        self.advance_to(until);
         Ok(true)
     }
 }

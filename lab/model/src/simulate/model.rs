@@ -58,6 +58,8 @@ struct Replica {
     /// How many of them hold an event to take (not stuck, position before the end): a
     /// replica with none is passed over without a look at its partitions.
     backlog: usize,
+    /// Events it finished processing (its CPU work, for cpu triggers: `usage`).
+    processed: u64,
 }
 
 struct Partition {
@@ -230,6 +232,19 @@ impl Model {
         self.replicas.len() as u32
     }
 
+    /// Each replica as its pod: (id, when it joins the group, model clock; whether it
+    /// has; events it processed; events waiting in the partitions it owns).
+    pub(super) fn pods(&self) -> impl Iterator<Item = (u32, Millis, bool, u64, i64)> + '_ {
+        self.replicas.iter().map(|r| {
+            let waiting = r
+                .owned
+                .iter()
+                .map(|&p| self.partitions[p].end - self.partitions[p].position)
+                .sum();
+            (r.id, r.joins_at, r.member, r.processed, waiting)
+        })
+    }
+
     /// The warm start: `replicas` members already holding their partitions, and the first
     /// phase's producer.
     pub(super) fn start(&mut self, period_ms: Option<u64>, replicas: u32) {
@@ -360,6 +375,7 @@ impl Model {
                     continue;
                 }
                 r.busy = None;
+                r.processed += 1;
                 let part = &mut self.partitions[p];
                 part.stored = part.position;
                 if let Some(delay) = part.processed(part.position - 1, self.clock + left) {
@@ -633,6 +649,7 @@ impl Model {
                 cursor_at: 0,
                 owned: Vec::new(),
                 backlog: 0,
+                processed: 0,
             });
             self.next_id += 1;
         }
@@ -671,6 +688,7 @@ impl Model {
                     }
                     budget -= left;
                     r.busy = None;
+                    r.processed += 1;
                     let part = &mut self.partitions[p];
                     part.stored = part.position;
                     let done_at = clock + (STEP - budget);
