@@ -74,8 +74,12 @@ pub struct Results {
     pub simulate: Vec<f64>,
     /// Wall time of each in-process simulation of the same hour, s.
     pub simulate_in_process: Vec<f64>,
-    /// The `lab tune` run, if measured.
-    pub tune: Option<figures::simulate::Tuned>,
+    /// The `lab tune` run of the published scenario, if measured.
+    pub tune: Option<figures::simulate::TuneRun>,
+    /// The `lab tune` run of a day, if measured.
+    pub day: Option<figures::simulate::TuneRun>,
+    /// A day's recording and its `lab tune --trace` run, if measured.
+    pub trace_day: Option<(figures::day::Recording, figures::simulate::TuneRun)>,
     /// The binaries' and images' sizes (figure 5).
     pub artifacts: Vec<figures::footprint::Artifact>,
 }
@@ -119,33 +123,7 @@ pub fn run(options: &Options) -> anyhow::Result<Results> {
         )?);
     }
 
-    let mut simulate = Vec::new();
-    let mut simulate_in_process = Vec::new();
-    if options.wants(Figure::Simulate) {
-        eprintln!(
-            "bench: lab simulate, one hour of virtual time x{}",
-            options.simulate_runs
-        );
-        let scenario = figures::simulate::write_scenario(&options.work)?;
-        for _ in 0..options.simulate_runs {
-            let wall = figures::simulate::run_once(&scenario, &options.work.join("simulate"))?;
-            simulate.push(wall.as_secs_f64());
-        }
-        simulate_in_process = figures::simulate::in_process(&scenario, options.simulate_runs)?;
-    }
-    let tune = if options.wants(Figure::Tune) {
-        eprintln!(
-            "bench: lab tune --scenario published, {} seeds, {} candidates",
-            options.tune_seeds, options.tune_candidates
-        );
-        Some(figures::simulate::tune_once(
-            options.tune_seeds,
-            options.tune_candidates,
-            &options.work.join("tune"),
-        )?)
-    } else {
-        None
-    };
+    let lab = lab_figures(options)?;
     let artifacts = if options.wants(Figure::Footprint) {
         figures::footprint::artifacts()?
     } else {
@@ -157,9 +135,104 @@ pub fn run(options: &Options) -> anyhow::Result<Results> {
         options: options.clone(),
         event_bytes,
         brokers,
+        simulate: lab.simulate,
+        simulate_in_process: lab.simulate_in_process,
+        tune: lab.tune,
+        day: lab.day,
+        trace_day: lab.trace_day,
+    })
+}
+
+/// What the lab's figures (6, 8, 9, 10) measured.
+struct LabFigures {
+    simulate: Vec<f64>,
+    simulate_in_process: Vec<f64>,
+    tune: Option<figures::simulate::TuneRun>,
+    day: Option<figures::simulate::TuneRun>,
+    trace_day: Option<(figures::day::Recording, figures::simulate::TuneRun)>,
+}
+
+/// Runs the lab's figures `options` asks for.
+fn lab_figures(options: &Options) -> anyhow::Result<LabFigures> {
+    let mut simulate = Vec::new();
+    let mut simulate_in_process = Vec::new();
+    if options.wants(Figure::Simulate) {
+        eprintln!(
+            "bench: lab simulate, one hour of virtual time x{}",
+            options.simulate_runs
+        );
+        let scenario = figures::simulate::write_scenario(&options.work)?;
+        for _ in 0..options.simulate_runs {
+            let wall = figures::simulate::run_once(
+                &options.lab(),
+                &scenario,
+                &options.work.join("simulate"),
+            )?;
+            simulate.push(wall.as_secs_f64());
+        }
+        simulate_in_process = figures::simulate::in_process(&scenario, options.simulate_runs)?;
+    }
+    let tune = if options.wants(Figure::Tune) {
+        eprintln!(
+            "bench: lab tune --scenario published, {} seeds, {} candidates",
+            options.tune_seeds, options.tune_candidates
+        );
+        Some(figures::simulate::tune(
+            &options.lab(),
+            &["--scenario".into(), "published".into()],
+            options.tune_seeds,
+            options.tune_candidates,
+            &options.work.join("tune"),
+        )?)
+    } else {
+        None
+    };
+    let day = if options.wants(Figure::Day) {
+        eprintln!(
+            "bench: lab tune of a day (diurnal, {} h), {} seeds, {} candidates",
+            options.day_hours, options.day_seeds, options.day_candidates
+        );
+        let scenario = figures::day::write_day(&options.work, options.day_hours, None)?;
+        Some(figures::simulate::tune(
+            &options.lab(),
+            &["--scenario".into(), scenario.into()],
+            options.day_seeds,
+            options.day_candidates,
+            &options.work.join("tune-day"),
+        )?)
+    } else {
+        None
+    };
+    let trace_day = if options.wants(Figure::TraceDay) {
+        eprintln!(
+            "bench: a day's recording on {} partitions, fitted and tuned ({} seeds, {} candidates)",
+            options.trace_partitions, options.trace_seeds, options.trace_candidates
+        );
+        // Recorded by this bench's lab, so an older `--lab` fits the same recording.
+        let lab = harness::app::binary_dir().join("lab");
+        let recording = figures::day::record_day(
+            &lab,
+            &options.work,
+            options.day_hours,
+            options.trace_partitions,
+        )?;
+        let tuned = figures::simulate::tune(
+            &options.lab(),
+            &["--trace".into(), recording.trace.clone().into()],
+            options.trace_seeds,
+            options.trace_candidates,
+            &options.work.join("tune-trace-day"),
+        )?;
+        Some((recording, tuned))
+    } else {
+        None
+    };
+    Ok(LabFigures {
         simulate,
         simulate_in_process,
         tune,
+        day,
+        trace_day,
     })
 }
 

@@ -44,6 +44,29 @@ pub struct Options {
     /// Random candidates of the `lab tune` figure (its local search adds a few).
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub tune_candidates: u64,
+    /// Hours of the `diurnal` day the day figures use (its first ones; the whole day is 24).
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=24))]
+    pub day_hours: u64,
+    /// Seeds of the `lab tune` figure of a day (`diurnal`).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub day_seeds: u64,
+    /// Candidates of the `lab tune` figure of a day.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub day_candidates: u64,
+    /// Partitions of the day's recording that `lab tune --trace` fits and tunes.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub trace_partitions: u32,
+    /// Seeds of the `lab tune --trace` figure.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub trace_seeds: u64,
+    /// Candidates of the `lab tune --trace` figure.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub trace_candidates: u64,
+    /// The lab binary the lab's figures run (default: the `lab` beside this bench). An older
+    /// build measures the "before" of a change in the same sitting; figure 6's in-process
+    /// row is always this bench's own model.
+    #[arg(long, value_name = "PATH")]
+    pub lab: Option<PathBuf>,
     /// Reference clients to compare with (comma-separated).
     #[arg(
         long,
@@ -57,7 +80,7 @@ pub struct Options {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "drain,burst,period,scaling,startup,footprint,simulate,tune"
+        default_value = "drain,burst,period,scaling,startup,footprint,simulate,tune,day,trace-day"
     )]
     pub only: Vec<Figure>,
     /// The kcat executable.
@@ -103,11 +126,22 @@ pub enum Figure {
     Simulate,
     /// 8. `lab tune` of the published scenario
     Tune,
+    /// 9. `lab tune` of a day (`diurnal`)
+    Day,
+    /// 10. `lab tune --trace` of a day's recording on many partitions
+    TraceDay,
 }
 
 impl Options {
     pub fn wants(&self, figure: Figure) -> bool {
         self.only.contains(&figure)
+    }
+
+    /// The lab binary the lab's figures run.
+    pub fn lab(&self) -> PathBuf {
+        self.lab
+            .clone()
+            .unwrap_or_else(|| harness::app::binary_dir().join("lab"))
     }
 }
 
@@ -146,6 +180,9 @@ mod tests {
         for args in [
             &["bench", "--events", "0"][..],
             &["bench", "--tune-candidates", "0"],
+            &["bench", "--day-seeds", "0"],
+            &["bench", "--day-hours", "25"],
+            &["bench", "--trace-partitions", "0"],
             &["bench", "--only", "drain,speed"],
             &["bench", "--reference", "kafkacat"],
             &["bench", "--consumer-env", "NOEQUALS"],

@@ -38,6 +38,18 @@ pub struct Finished {
     pub peak_rss: u64,
     /// stderr, for error messages.
     pub stderr: String,
+    /// Each stderr line with when it arrived, from spawn.
+    pub stderr_lines: Vec<(Duration, String)>,
+}
+
+impl Finished {
+    /// When the first stderr line for which `wanted` holds arrived, from spawn.
+    pub fn first_stderr(&self, wanted: impl Fn(&str) -> bool) -> Option<Duration> {
+        self.stderr_lines
+            .iter()
+            .find(|(_, line)| wanted(line))
+            .map(|(at, _)| *at)
+    }
 }
 
 /// A child process whose peak memory is sampled while it runs.
@@ -47,6 +59,8 @@ pub struct Watched {
     peak: Arc<AtomicU64>,
     done: Arc<AtomicBool>,
     sampler: JoinHandle<()>,
+    /// Reads stderr from the spawn on, timing each line.
+    stderr_reader: JoinHandle<Vec<(Duration, String)>>,
 }
 
 impl Watched {
@@ -54,7 +68,7 @@ impl Watched {
     pub fn spawn(command: &mut Command) -> anyhow::Result<Watched> {
         let program = command.get_program().to_string_lossy().into_owned();
         let started = Instant::now();
-        let child = command
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -76,12 +90,23 @@ impl Watched {
                 }
             })
         };
+        let stderr = child.stderr.take();
+        let stderr_reader = std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            if let Some(stderr) = stderr {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    lines.push((started.elapsed(), line));
+                }
+            }
+            lines
+        });
         Ok(Watched {
             child,
             started,
             peak,
             done,
             sampler,
+            stderr_reader,
         })
     }
 
@@ -111,17 +136,6 @@ impl Watched {
 
     /// Waits for the exit (killing the process after `timeout`).
     pub fn wait(mut self, timeout: Duration) -> anyhow::Result<Finished> {
-        let stderr = self.child.stderr.take();
-        let stderr_reader = std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(stderr) = stderr {
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    text.push_str(&line);
-                    text.push('\n');
-                }
-            }
-            text
-        });
         let deadline = self.started + timeout;
         let status = loop {
             if let Some(status) = self.child.try_wait()? {
@@ -137,11 +151,16 @@ impl Watched {
         let wall = self.started.elapsed();
         self.done.store(true, Ordering::Relaxed);
         let _ = self.sampler.join();
+        let stderr_lines = self.stderr_reader.join().unwrap_or_default();
         Ok(Finished {
             status,
             wall,
             peak_rss: self.peak.load(Ordering::Relaxed),
-            stderr: stderr_reader.join().unwrap_or_default(),
+            stderr: stderr_lines
+                .iter()
+                .map(|(_, line)| format!("{line}\n"))
+                .collect(),
+            stderr_lines,
         })
     }
 }
@@ -158,9 +177,11 @@ mod tests {
 
     #[test]
     fn a_finished_process_reports_status_time_and_memory() {
-        let mut sh =
-            Watched::spawn(Command::new("sh").args(["-c", "echo one; sleep 0.1; echo two"]))
-                .unwrap();
+        let mut sh = Watched::spawn(Command::new("sh").args([
+            "-c",
+            "echo one; echo early >&2; sleep 0.1; echo two; echo late >&2",
+        ]))
+        .unwrap();
         let mut lines = Vec::new();
         sh.read_lines(|l| lines.push(l.to_owned()));
         let finished = sh.wait(Duration::from_secs(10)).unwrap();
@@ -168,6 +189,16 @@ mod tests {
         assert!(finished.status.success());
         assert!(finished.wall >= Duration::from_millis(100));
         assert!(finished.peak_rss > 0);
+        assert_eq!(finished.stderr, "early\nlate\n");
+        let (early, late) = (
+            finished.first_stderr(|l| l == "early").unwrap(),
+            finished.first_stderr(|l| l == "late").unwrap(),
+        );
+        assert!(
+            late >= early + Duration::from_millis(100),
+            "{early:?} {late:?}"
+        );
+        assert_eq!(finished.first_stderr(|l| l == "never"), None);
     }
 
     #[test]

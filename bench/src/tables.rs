@@ -39,7 +39,110 @@ pub fn tables(results: &Results) -> Vec<Figure> {
     if let Some(tuned) = &results.tune {
         tables.push(tune(tuned));
     }
+    if let Some(day) = &results.day {
+        tables.push(tune_day(day, results.options.day_hours));
+    }
+    if let Some((recording, tuned)) = &results.trace_day {
+        tables.push(trace_day(recording, tuned));
+    }
     tables
+}
+
+/// Targets of the lab's day figures: a day tuned (500 candidates x 10 seeds) in at most
+/// 120 s on 2 cores with an ETA from the first second; a day's recording on 100
+/// partitions fitted and tuned in at most 200 MiB.
+pub const DAY_TUNE_TARGET_S: f64 = 120.0;
+pub const FIRST_ETA_TARGET_S: f64 = 1.0;
+pub const TRACE_DAY_TARGET_MIB: f64 = 200.0;
+
+/// `value (met)` or `value (MISSED)` against an upper bound.
+fn at_most(shown: String, value: f64, bound: f64) -> String {
+    let verdict = if value <= bound { "met" } else { "MISSED" };
+    format!("{shown} ({verdict})")
+}
+
+/// The columns a watched `lab tune` run shows, wall time and first ETA judged against
+/// their targets where given.
+fn tune_row(
+    run: &crate::figures::simulate::TuneRun,
+    wall_target: Option<f64>,
+    eta_target: Option<f64>,
+) -> Vec<String> {
+    let wall = seconds(run.wall);
+    vec![
+        run.lab.display().to_string(),
+        run.candidates.to_string(),
+        run.seeds.to_string(),
+        run.simulations.to_string(),
+        match wall_target {
+            Some(bound) => at_most(wall, run.wall, bound),
+            None => wall,
+        },
+        match (run.first_eta, eta_target) {
+            (Some(at), Some(bound)) => at_most(seconds(at), at, bound),
+            (Some(at), None) => seconds(at),
+            (None, _) => "no ETA printed".into(),
+        },
+        mib(run.peak_rss),
+    ]
+}
+
+const TUNE_COLUMNS: [&str; 7] = [
+    "lab",
+    "candidates",
+    "seeds",
+    "simulations",
+    "wall time",
+    "first ETA on stderr",
+    "peak RSS",
+];
+
+fn tune_day(run: &crate::figures::simulate::TuneRun, hours: u64) -> Figure {
+    let mut table = Figure::new(
+        format!("9. lab tune of a day (diurnal: {hours} one-hour phases), on every core"),
+        &TUNE_COLUMNS,
+    );
+    table.row(tune_row(
+        run,
+        Some(DAY_TUNE_TARGET_S),
+        Some(FIRST_ETA_TARGET_S),
+    ));
+    table.note(format!(
+        "The `diurnal` day written to a scenario file (bench's work folder) so that an older lab reads the same day; \
+         targets: at most {DAY_TUNE_TARGET_S:.0} s for 500 candidates x 10 seeds on 2 cores, the first progress line \
+         with an ETA within {FIRST_ETA_TARGET_S:.0} s. Simulations: as the lab reports them, or every candidate and the \
+         baseline on every seed for a lab that does not (an exhaustive search)."
+    ));
+    table
+}
+
+fn trace_day(
+    recording: &crate::figures::day::Recording,
+    run: &crate::figures::simulate::TuneRun,
+) -> Figure {
+    let mut table = Figure::new(
+        format!(
+            "10. lab tune --trace of a day's recording ({} h, {} partitions, {} samples, {}), fitted and tuned",
+            recording.hours,
+            recording.partitions,
+            recording.samples,
+            mib(recording.bytes)
+        ),
+        &TUNE_COLUMNS,
+    );
+    let mut row = tune_row(run, None, None);
+    let peak = run.peak_rss as f64 / (1024.0 * 1024.0);
+    row[6] = at_most(row[6].clone(), peak, TRACE_DAY_TARGET_MIB);
+    table.row(row);
+    table.note(format!(
+        "The recording is the `diurnal` day on {} partitions as this bench's `lab simulate` writes it (a sample a second, \
+         every partition's end and committed offsets, the replica count: what `lab record` writes), written in {}; \
+         target: at most {TRACE_DAY_TARGET_MIB:.0} MiB peak resident memory for the fit and the tune. The search's \
+         first ETA comes after the fit, which prints its own line when it starts and its result when done.",
+        recording.partitions,
+        seconds(recording.wall)
+    ));
+    table
 }
 
 /// `median (min-max)` of `values` in seconds.
@@ -362,20 +465,26 @@ fn simulate(results: &Results) -> Figure {
     table
 }
 
-fn tune(tuned: &crate::figures::simulate::Tuned) -> Figure {
+fn tune(tuned: &crate::figures::simulate::TuneRun) -> Figure {
     let mut table = Figure::new(
         "8. lab tune --scenario published: candidates x seeds, on every core",
-        &["candidates", "seeds", "wall time", "simulations per second"],
+        &[
+            "lab",
+            "candidates",
+            "seeds",
+            "simulations",
+            "wall time",
+            "simulations per second",
+        ],
     );
     table.row(vec![
+        tuned.lab.display().to_string(),
         tuned.candidates.to_string(),
         tuned.seeds.to_string(),
+        tuned.simulations.to_string(),
         seconds(tuned.wall),
-        format!(
-            "{:.0}",
-            (tuned.candidates as f64 + 1.0) * tuned.seeds as f64 / tuned.wall
-        ),
+        format!("{:.0}", tuned.simulations as f64 / tuned.wall),
     ]);
-    table.note("The release lab binary: the baseline and every candidate simulated over every seed (750 s of virtual time each), candidates.csv, summary and chart written.");
+    table.note("The lab binary: its search over the candidates and seeds (750 s of virtual time each; a raced search gives most candidates fewer seeds), candidates.csv, summary and chart written.");
     table
 }

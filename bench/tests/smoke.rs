@@ -30,6 +30,18 @@ fn every_figure_is_measured_and_reported() {
             "5",
             "--scaling-events",
             "200",
+            "--day-hours",
+            "1",
+            "--day-seeds",
+            "1",
+            "--day-candidates",
+            "2",
+            "--trace-partitions",
+            "3",
+            "--trace-seeds",
+            "1",
+            "--trace-candidates",
+            "1",
         ])
         .arg("--work")
         .arg(&work)
@@ -49,6 +61,8 @@ fn every_figure_is_measured_and_reported() {
         "6. lab simulate",
         "7. Scale-out",
         "8. lab tune",
+        "9. lab tune of a day",
+        "10. lab tune --trace of a day's recording",
     ] {
         assert!(stdout.contains(title), "no {title:?} in:\n{stdout}");
     }
@@ -76,7 +90,7 @@ fn every_figure_is_measured_and_reported() {
     assert!(period.contains(" ms"), "{period}");
     let markdown = std::fs::read_to_string(&out).expect("--out was written");
     assert!(markdown.starts_with("# Benchmark figures"));
-    assert_eq!(markdown.matches("\n## ").count(), 8, "{markdown}");
+    assert_eq!(markdown.matches("\n## ").count(), 10, "{markdown}");
     // Four group sizes drained the scale-out figure's events.
     let scaled = stdout
         .lines()

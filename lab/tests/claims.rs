@@ -487,11 +487,9 @@ fn the_outage_replay_is_quoted_as_its_summary_has_it() {
     );
 }
 
-/// docs/results/tune-published/summary.md's two rows are what the baseline and the
-/// recommendation it wrote give over its 20 seeds, and README quotes them.
-#[test]
-fn the_tune_figures_are_what_the_two_scaled_objects_give() {
-    let summary = read("docs/results/tune-published/summary.md");
+/// The baseline and recommended rows of a tune summary: p95 lag, p95 delay,
+/// replica-seconds, scale changes, as written.
+fn tune_rows(summary: &str) -> (Vec<String>, Vec<String>) {
     let row = |name: &str| -> Vec<String> {
         let line = summary
             .lines()
@@ -503,28 +501,60 @@ fn the_tune_figures_are_what_the_two_scaled_objects_give() {
             .map(|c| c.trim().to_owned())
             .collect()
     };
-    let scenario = Scenario::published().unwrap();
-    let figures = |spec: &lab_model::emulator::ScalingSpec| {
-        let timelines: Vec<_> = (1..=20)
-            .map(|seed| lab_model::simulate::run(&scenario, spec, seed).unwrap())
-            .collect();
-        let f = lab_model::tune::Figures::of(&timelines);
-        vec![
-            format!("{:.0}", f.p95_lag),
-            format!("{:.1}", f.p95_delay_s),
-            format!("{:.0}", f.replica_seconds),
-            format!("{:.1}", f.scale_changes),
-        ]
-    };
+    (row("baseline"), row("recommended"))
+}
+
+/// The four figures of a tune summary's row, recomputed: `spec` on `scenario` over seeds
+/// 1..=`seeds`, pooled as tune pools them.
+fn tune_figures(
+    scenario: &Scenario,
+    spec: &lab_model::emulator::ScalingSpec,
+    seeds: u64,
+) -> Vec<String> {
+    let timelines: Vec<_> = (1..=seeds)
+        .map(|seed| lab_model::simulate::run(scenario, spec, seed).unwrap())
+        .collect();
+    let f = lab_model::tune::Figures::of(&timelines);
+    vec![
+        format!("{:.0}", f.p95_lag),
+        format!("{:.1}", f.p95_delay_s),
+        format!("{:.0}", f.replica_seconds),
+        format!("{:.1}", f.scale_changes),
+    ]
+}
+
+/// A tune result kept in `dir` (docs/results/...): its summary's two rows are what the
+/// scenario's ScaledObject and the recommendation written beside it give over `seeds`.
+fn check_tune_result(dir: &str, scenario: &Scenario, seeds: u64) -> (Vec<String>, Vec<String>) {
+    let summary = read(&format!("{dir}/summary.md"));
+    let (b, r) = tune_rows(&summary);
     let baseline = scenario.load_scaled_object().unwrap().spec;
-    assert_eq!(row("baseline"), figures(&baseline));
-    let recommended = lab_model::keda::load(Path::new(&repo(
-        "docs/results/tune-published/scaled-object.yaml",
-    )))
-    .unwrap()
-    .spec;
-    assert_eq!(row("recommended"), figures(&recommended));
-    let (b, r) = (row("baseline"), row("recommended"));
+    assert_eq!(
+        b,
+        tune_figures(scenario, &baseline, seeds),
+        "{dir}: baseline"
+    );
+    let recommended = lab_model::keda::load(Path::new(&repo(&format!("{dir}/scaled-object.yaml"))))
+        .unwrap()
+        .spec;
+    assert_eq!(
+        r,
+        tune_figures(scenario, &recommended, seeds),
+        "{dir}: recommended"
+    );
+    (b, r)
+}
+
+/// docs/results/tune-published/summary.md's two rows are what the baseline and the
+/// recommendation it wrote give over its 20 seeds, and README quotes them.
+#[test]
+fn the_tune_figures_are_what_the_two_scaled_objects_give() {
+    let (b, r) = check_tune_result(
+        "docs/results/tune-published",
+        &Scenario::published().unwrap(),
+        20,
+    );
+    let summary = read("docs/results/tune-published/summary.md");
     let readme = read("README.md")
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -538,6 +568,73 @@ fn the_tune_figures_are_what_the_two_scaled_objects_give() {
     ] {
         assert!(readme.contains(&quoted), "README does not say {quoted:?}");
     }
+}
+
+/// docs/results/tune-diurnal (`lab tune --scenario diurnal --seeds 10 --candidates 500`):
+/// its two rows are what the two ScaledObjects give over the day's 10 seeds, and
+/// docs/lab.md quotes them, with the phases it names (trough, burst, peak) as the
+/// summary's phase-by-phase table gives them.
+#[test]
+fn the_diurnal_tune_figures_are_what_the_two_scaled_objects_give() {
+    let (b, r) = check_tune_result(
+        "docs/results/tune-diurnal",
+        &Scenario::diurnal().unwrap(),
+        10,
+    );
+    let doc = read("docs/lab.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let changes = |c: &str| format!("{:.0}", c.parse::<f64>().unwrap());
+    for quoted in [
+        format!("p95 lag {} -> {} events", b[0], r[0]),
+        format!("{} -> {} replica-seconds", b[2], r[2]),
+        format!(
+            "{} -> {} scale changes a day",
+            changes(&b[3]),
+            changes(&r[3])
+        ),
+        format!("p95 delay {} -> {} s", b[1], r[1]),
+    ] {
+        assert!(doc.contains(&quoted), "docs/lab.md does not say {quoted:?}");
+    }
+    let summary = read("docs/results/tune-diurnal/summary.md");
+    let phases = Table::after(&summary, "| phase |").unwrap();
+    let phase = |name: &str| {
+        phases
+            .rows()
+            .iter()
+            .find(|row| row[0] == name)
+            .unwrap_or_else(|| panic!("no {name} row"))
+            .clone()
+    };
+    // The trough: nothing runs on either.
+    for hour in ["03:00", "04:00"] {
+        assert_eq!(phase(hour)[2..4], ["0.00 (0)", "0.00 (0)"], "{hour}");
+    }
+    let burst = phase("02:00");
+    let noon = phase("12:00");
+    for quoted in [
+        format!(
+            "({} and {} replicas over the hour)",
+            burst[2].split(' ').next().unwrap(),
+            burst[3].split(' ').next().unwrap()
+        ),
+        format!(
+            "the published settings run {:.1} replicas on average, up to {}, with a p95 lag of {}",
+            noon[2].split(' ').next().unwrap().parse::<f64>().unwrap(),
+            noon[2].split(['(', ')']).nth(1).unwrap(),
+            noon[4]
+        ),
+        format!(
+            "the recommendation runs {} with a p95 lag of {}",
+            noon[3].split(['(', ')']).nth(1).unwrap(),
+            noon[5]
+        ),
+    ] {
+        assert!(doc.contains(&quoted), "docs/lab.md does not say {quoted:?}");
+    }
+    assert!(burst[2].ends_with("(10)") && burst[3].ends_with("(10)"));
 }
 
 /// `it kept p95 lag at 20 in 525 replica-seconds, 0 events lost`, from the summary's

@@ -53,6 +53,12 @@ fn doctor(stand_in: &StandIn, window: &str) -> (Option<i32>, Value, String) {
         .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", text(&json_run.stderr)));
     let text_run = run("text");
     assert_eq!(text_run.status.code(), json_run.status.code());
+    // Shown with --nocapture: each case's diagnosis as a user reads it.
+    eprintln!(
+        "--- lab doctor (exit {:?})\n{}",
+        text_run.status.code(),
+        text(&text_run.stdout)
+    );
     (json_run.status.code(), diagnosis, text(&text_run.stdout))
 }
 
@@ -86,7 +92,6 @@ fn stuck_at_max_with_lag_no_consumer_works_off() {
         .set_metric(METRIC, MetricAnswer::Value("50".into()));
     stand_in.put_hpa(10, 10, "5", &["TooManyReplicas"]);
     let (code, d, text) = doctor(&stand_in, "2");
-    eprintln!("{text}");
     assert_eq!(code, Some(1), "{text}");
     let look = rules(&d, true);
     assert!(
@@ -243,7 +248,6 @@ fn a_healthy_scaled_object_exits_0_with_its_rules_and_advice() {
         );
     });
     let (code, d, text) = doctor(&stand_in, "1");
-    eprintln!("{text}");
     assert_eq!(code, Some(0), "{text}");
     assert!(rules(&d, true).is_empty(), "{text}");
     // Still: the rule holding it, KEDA's next step, and advice on the settings.

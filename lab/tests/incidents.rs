@@ -309,9 +309,18 @@ const INCIDENTS: [(&str, u32); 7] = [
     ("never-zero-uncommitted-partitions", 2033),
 ];
 
+/// Scenarios of what users write beyond one kafka trigger (several triggers, a
+/// `scalingModifiers` formula, a ScaledJob): each shows a symptom of an upstream rule and
+/// names the upstream source file the rule is in.
+const FEATURE_SCENARIOS: [&str; 3] = [
+    "cpu-holds-replicas-up",
+    "formula-clamps-lag",
+    "scaledjob-piles-up-jobs",
+];
+
 /// Every file under scenarios/ loads, is named by a symptom or shape (not by an issue
 /// number), says how to run it, and each incident's description cites its KEDA issue as
-/// an upstream report.
+/// an upstream report (a feature scenario: the upstream file of its rule).
 #[test]
 fn every_scenario_file_loads_and_says_what_it_reproduces() {
     let mut n = 0;
@@ -330,10 +339,17 @@ fn every_scenario_file_loads_and_says_what_it_reproduces() {
             "{name}: named by what one sees, not by an issue number"
         );
         let incident = INCIDENTS.iter().find(|(file, _)| *file == name);
+        let feature = FEATURE_SCENARIOS.contains(&name);
         assert!(
-            incident.is_some() || name.starts_with("shapes-"),
-            "{name}: an incident of INCIDENTS or a shapes- workload"
+            incident.is_some() || feature || name.starts_with("shapes-"),
+            "{name}: an incident of INCIDENTS, a feature scenario or a shapes- workload"
         );
+        if feature {
+            assert!(
+                scenario.description.contains(".go "),
+                "{name}: the description names the upstream source of its rule"
+            );
+        }
         if let Some((_, number)) = incident {
             assert!(
                 scenario

@@ -217,6 +217,11 @@ fn compare(recorded: &[Row], states: &[(SystemTime, State)]) -> usize {
             active: row.active.unwrap(),
             limited: state.limited,
         };
+        // Shown with --nocapture: the recording beside what was served.
+        eprintln!(
+            "t={:>4} served {state:?}\n       recorded {seen:?}",
+            row.t_s
+        );
         assert_eq!(seen, state, "row at t={} ({})", row.t_s, row.at);
         assert_eq!(row.unread, 0);
         assert_eq!(row.scaling_limited.as_deref(), Some(state.limited));

@@ -3,6 +3,7 @@
 //! the results into tables.
 
 pub mod burst;
+pub mod day;
 pub mod drain;
 pub mod footprint;
 pub mod period;

@@ -104,7 +104,7 @@ fn seen_by(samples: &[TraceSample], mut seen: usize, now: u64) -> usize {
 }
 
 fn seconds(at: u64) -> serde_json::Value {
-    if at % 1000 == 0 {
+    if at.is_multiple_of(1000) {
         json!(at / 1000)
     } else {
         json!(at as f64 / 1000.0)

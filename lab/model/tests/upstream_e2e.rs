@@ -27,8 +27,7 @@ fn plan(so: &str, trace: &str, replicas: u32, until: f64) -> Vec<serde_json::Val
 fn at(lines: &[serde_json::Value], t: f64) -> u64 {
     lines
         .iter()
-        .filter(|l| l["t"].as_f64().unwrap() <= t)
-        .last()
+        .rfind(|l| l["t"].as_f64().unwrap() <= t)
         .map_or(0, |l| l["replicas"].as_u64().unwrap())
 }
 

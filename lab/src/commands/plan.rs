@@ -39,7 +39,7 @@ pub fn plan(args: PlanArgs) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match scalable {
         Scalable::Object(loaded) => {
-            let spec = super::with_warnings(loaded, &shown);
+            let spec = super::with_warnings(*loaded, &shown);
             lab_model::plan::run(spec, &samples, args.replicas, args.until, &mut stdout)
         }
         Scalable::Job(job) => {

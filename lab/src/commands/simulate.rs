@@ -106,7 +106,7 @@ fn simulate_jobs(
         "phase", "created", "peak unfinished", "lag at end"
     );
     for (i, phase) in scenario.phases.iter().enumerate() {
-        let end = timeline.samples.iter().filter(|s| s.phase == i).next_back();
+        let end = timeline.samples.iter().rfind(|s| s.phase == i);
         println!(
             "{:<20} {:>8} {:>15} {:>12}",
             phase.name,

@@ -132,6 +132,16 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
         _ => None,
     };
     let mut summary = report::summary(&outcome, &scenario.name, verdict.as_deref());
+    if let Some(best) = outcome.recommendation() {
+        let spec = lab_model::keda::validate::validate(&best.manifest)
+            .into_spec()
+            .map_err(|p| anyhow::anyhow!("the recommendation is refused: {p:?}"))?;
+        let current = lab_model::simulate::samples(&scenario, &baseline_spec, 1)?;
+        let better = lab_model::simulate::samples(&scenario, &spec, 1)?;
+        std::fs::write(dir.join("chart.svg"), report::chart(&current, &better))?;
+        let names: Vec<String> = scenario.phases.iter().map(|p| p.name.clone()).collect();
+        summary.push_str(&report::phases(&names, &current, &better));
+    }
     if let Some(text) = &fitted {
         summary.push_str(text);
     }
@@ -141,15 +151,6 @@ pub fn tune(args: TuneArgs) -> anyhow::Result<()> {
         outcome.simulations
     ));
     std::fs::write(dir.join("summary.md"), &summary)?;
-    if let Some(best) = outcome.recommendation() {
-        let recommended = best.manifest.clone();
-        let spec = lab_model::keda::validate::validate(&recommended)
-            .into_spec()
-            .map_err(|p| anyhow::anyhow!("the recommendation is refused: {p:?}"))?;
-        let current = lab_model::simulate::samples(&scenario, &baseline_spec, 1)?;
-        let better = lab_model::simulate::samples(&scenario, &spec, 1)?;
-        std::fs::write(dir.join("chart.svg"), report::chart(&current, &better))?;
-    }
     print!("{summary}");
     println!("results in {}", dir.display());
     anyhow::ensure!(

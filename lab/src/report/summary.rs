@@ -132,7 +132,12 @@ pub fn delay_note(timeline: &Timeline) -> Option<String> {
     if delays.is_empty() {
         return None;
     }
-    let mut at = |q: f64| lab_model::tune::percentile(&mut delays, q) as f64 / 1000.0;
+    delays.sort_unstable();
+    // Nearest rank: the smallest delay with at least q of them at or below it.
+    let at = |q: f64| {
+        let rank = ((q * delays.len() as f64).ceil() as usize).clamp(1, delays.len());
+        delays[rank - 1] as f64 / 1000.0
+    };
     let (min, p50, p95, max) = (at(0.0), at(0.5), at(0.95), at(1.0));
     Some(format!(
         "event delay (from its time to its first processing, {} events): min {min:.1} s, p50 {p50:.1} s, \

@@ -270,6 +270,55 @@ impl fmt::Display for Summary<'_> {
     }
 }
 
+/// What one phase of one run did: mean and most replicas running, and the p95 of the lag
+/// KEDA reads (nearest rank over the phase's samples).
+fn phase_figures(timeline: &Timeline, phase: usize) -> Option<(f64, u32, i64)> {
+    let samples: Vec<_> = timeline
+        .samples
+        .iter()
+        .filter(|s| s.phase == phase)
+        .collect();
+    if samples.is_empty() {
+        return None;
+    }
+    let mean = samples.iter().map(|s| f64::from(s.running)).sum::<f64>() / samples.len() as f64;
+    let most = samples.iter().map(|s| s.running).max().unwrap_or(0);
+    let mut lags: Vec<i64> = samples.iter().map(|s| s.total_lag).collect();
+    lags.sort_unstable();
+    let rank = ((0.95 * lags.len() as f64).ceil() as usize).clamp(1, lags.len());
+    Some((mean, most, lags[rank - 1]))
+}
+
+/// The summary's "phase by phase" section: for each phase of the scenario, what the
+/// baseline and the recommendation did on seed 1 (the chart's runs): replicas running
+/// (mean, most) and the p95 lag. Where a day's trough, peak and burst are told apart.
+pub fn phases(names: &[String], baseline: &Timeline, recommended: &Timeline) -> String {
+    let mut table = Table::new([
+        "phase",
+        "produced, events/s",
+        "replicas, mean (most): baseline",
+        "recommended",
+        "p95 lag: baseline",
+        "recommended",
+    ]);
+    for (i, name) in names.iter().enumerate() {
+        let (Some(b), Some(r)) = (phase_figures(baseline, i), phase_figures(recommended, i)) else {
+            continue;
+        };
+        let samples: Vec<_> = baseline.samples.iter().filter(|s| s.phase == i).collect();
+        let produced = samples.iter().map(|s| s.produced_per_s).sum::<f64>() / samples.len() as f64;
+        table.row([
+            name.clone(),
+            format!("{produced:.2}"),
+            format!("{:.2} ({})", b.0, b.1),
+            format!("{:.2} ({})", r.0, r.1),
+            b.2.to_string(),
+            r.2.to_string(),
+        ]);
+    }
+    format!("## Phase by phase (seed 1, the chart's runs)\n\n{table}\n")
+}
+
 /// `chart.svg`: replicas and lag over time, baseline and recommendation on one seed.
 pub fn chart(baseline: &Timeline, recommended: &Timeline) -> String {
     let (w, h, pad) = (900.0, 240.0, 40.0);
@@ -341,5 +390,35 @@ mod tests {
             lines[0].attribute("points").unwrap().split(' ').count(),
             t.samples.len()
         );
+    }
+
+    #[test]
+    fn phase_by_phase_reads_each_phase_of_both_runs() {
+        let scenario = lab_model::scenario::Scenario::published().unwrap();
+        let spec = scenario.load_scaled_object().unwrap().spec;
+        let t = lab_model::simulate::run(&scenario, &spec, 1).unwrap();
+        let mut quiet = t.clone();
+        for s in &mut quiet.samples {
+            s.running = 7;
+            s.total_lag = 0;
+        }
+        let names: Vec<String> = scenario.phases.iter().map(|p| p.name.clone()).collect();
+        let text = phases(&names, &t, &quiet);
+        let table = Table::after(&text, "| phase |").unwrap();
+        assert_eq!(table.rows().len(), scenario.phases.len());
+        // The producer deleted: nothing produced, one replica draining to none.
+        let deleted = &table.rows()[1];
+        assert_eq!(deleted[1], "0.00", "{text}");
+        assert_eq!(deleted[3], "7.00 (7)");
+        assert_eq!(deleted[5], "0");
+        // At 100 ms the baseline runs several replicas and some lag.
+        let busy = &table.rows()[2];
+        assert!(
+            busy[1].starts_with("9.") || busy[1].starts_with("10."),
+            "{busy:?}"
+        );
+        let mean: f64 = busy[2].split(' ').next().unwrap().parse().unwrap();
+        assert!((1.5..=5.0).contains(&mean), "{busy:?}");
+        assert_ne!(busy[4], "0");
     }
 }

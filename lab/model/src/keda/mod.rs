@@ -161,7 +161,7 @@ pub struct LoadedJob {
 /// What a file scales with: a ScaledObject or a ScaledJob.
 #[derive(Debug, Clone)]
 pub enum Scalable {
-    Object(Loaded),
+    Object(Box<Loaded>),
     Job(LoadedJob),
 }
 
@@ -184,7 +184,9 @@ pub fn load_scalable_text(text: &str, shown: &str) -> Result<Scalable, LoadError
             message: crate::line::one_line(&e.to_string()),
         })?;
         match value.get("kind").and_then(Value::as_str) {
-            Some("ScaledObject") => return load_text(text, shown).map(Scalable::Object),
+            Some("ScaledObject") => {
+                return load_text(text, shown).map(|l| Scalable::Object(Box::new(l)))
+            }
             Some("ScaledJob") => {
                 let checked = scaledjob::check(&value);
                 let name = checked.name.clone();

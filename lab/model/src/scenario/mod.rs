@@ -121,7 +121,9 @@ impl Scenario {
     /// The scenario's ScaledObject or ScaledJob, checked.
     pub fn load_scalable(&self) -> Result<crate::keda::Scalable, crate::keda::LoadError> {
         if self.scaled_object == default_scaled_object() && !self.scaled_object_path().exists() {
-            return self.load_scaled_object().map(crate::keda::Scalable::Object);
+            return self
+                .load_scaled_object()
+                .map(|l| crate::keda::Scalable::Object(Box::new(l)));
         }
         crate::keda::load_scalable(&self.scaled_object_path())
     }

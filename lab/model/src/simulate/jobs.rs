@@ -158,7 +158,7 @@ pub fn run(scenario: &Scenario, spec: &JobSpec, seed: u64) -> anyhow::Result<Job
             }
             out.decisions.push(d);
         }
-        if t % 1000 == 0 {
+        if t.is_multiple_of(1000) {
             out.samples.push(sample(t, phase, &parts, &jobs));
         }
         t += STEP;

@@ -35,7 +35,8 @@ pub fn run(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> anyhow::Result
 /// Runs `scenario` keeping its samples and decisions but no trace lines (a chart's run:
 /// a trace line holds every partition's offsets).
 pub fn samples(scenario: &Scenario, spec: &ScalingSpec, seed: u64) -> anyhow::Result<Timeline> {
-    let mut model = Model::new(scenario, seed);
+    usage::check(scenario, spec)?;
+    let mut model = Sim::new(Model::new(scenario, seed), scenario, spec);
     futures::executor::block_on(run::drive(
         scenario,
         spec,

@@ -358,6 +358,10 @@ impl Model {
                 let part = &self.partitions[p];
                 if part.has_work() {
                     at(part.available_at.max(free));
+                    if part.available_at <= free {
+                        // No partition can be taken before the replica is free.
+                        break;
+                    }
                 }
             }
         }

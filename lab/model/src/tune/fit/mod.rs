@@ -4,7 +4,8 @@
 //!
 //! - **Produce rate** ([`rates`]): the log ends' growth over 30 s windows; neighbouring
 //!   windows within a quarter of each other make one phase at that rate, windows without
-//!   events a phase without a producer.
+//!   events a phase without a producer, and one window ten times its neighbours a batch
+//!   burst (its events sent at once).
 //! - **Key spread**: partitions that got no event are silent; one partition with clearly
 //!   more than its share is the hot partition.
 //! - **Commit interval**: a partition's committed offset moves in steps, one at each of

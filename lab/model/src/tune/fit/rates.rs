@@ -1,5 +1,6 @@
 //! What a recording says about the producer: the rate over 30 s windows, merged into
-//! phases of one rate; and the key spread (silent partitions, a hot one).
+//! phases of one rate (a window ten times its neighbours is a batch burst, not a rate);
+//! and the key spread (silent partitions, a hot one).
 
 use super::recording::Recording;
 

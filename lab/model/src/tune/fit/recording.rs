@@ -255,6 +255,8 @@ mod tests {
             total_lag: None,
             error: None,
             replicas: Some(replicas),
+            triggers: Default::default(),
+            pods: Vec::new(),
         }
     }
 
