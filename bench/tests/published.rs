@@ -99,7 +99,8 @@ fn the_docs_quote_the_simulate_and_tune_figures_the_bench_wrote() {
     let (before, after) = file
         .split_once("## After")
         .expect("a before and an after section");
-    let in_process = |s| median(&row(figure(s, "### 6."), "in-process simulate::run")[1]).to_owned();
+    let in_process =
+        |s| median(&row(figure(s, "### 6."), "in-process simulate::run")[1]).to_owned();
     let process = |s| median(&row(figure(s, "### 6."), "lab simulate (process)")[1]).to_owned();
     let (tune_b, tune_a) = (
         first_row(figure(before, "### 8.")),
