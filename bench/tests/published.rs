@@ -27,6 +27,13 @@ fn median(cell: &str) -> &str {
     cell.split(" (").next().unwrap()
 }
 
+/// `5.39 ms (4.62 ms–8.88 ms)` -> `4.62-8.88 ms`.
+fn range(cell: &str) -> String {
+    let inside = cell.split(" (").nth(1).unwrap().trim_end_matches(')');
+    let (low, high) = inside.split_once('–').unwrap();
+    format!("{}-{high}", low.trim_end_matches(" ms"))
+}
+
 /// The paragraph of `doc` that starts with `bold`, on one line.
 fn paragraph(doc: &str, bold: &str) -> String {
     let text = doc
@@ -123,6 +130,10 @@ fn the_docs_quote_the_simulate_and_tune_figures_the_bench_wrote() {
             "{} -> **{}** in-process",
             in_process(before),
             in_process(after)
+        ),
+        format!(
+            "({} over 7 runs",
+            range(&row(figure(after, "### 6."), "in-process simulate::run")[1])
         ),
         format!(
             "{} -> {} as `lab simulate`",

@@ -110,3 +110,83 @@ fn a_bad_option_is_named_and_nothing_runs() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--runs"), "{stderr}");
 }
+
+/// `scripts/bench-before-after` end to end at a tiny size, with this build standing in for
+/// both trees: three bench runs, then one file with a before and an after part, each holding
+/// figures 6, 8, 9 and 10 one heading deeper (what `bench/tests/published.rs` reads in
+/// docs/results/bench-lab-day.md).
+#[test]
+fn the_before_after_script_writes_both_parts_with_every_figure() {
+    let work = std::env::temp_dir().join(format!("bench-before-after-{}", std::process::id()));
+    let target = work.join("target");
+    std::fs::create_dir_all(target.join("release")).unwrap();
+    let bench = std::path::PathBuf::from(env!("CARGO_BIN_EXE_bench"));
+    for name in ["bench", "lab"] {
+        let real = bench.with_file_name(name);
+        assert!(real.exists(), "{} is not built", real.display());
+        std::os::unix::fs::symlink(&real, target.join("release").join(name)).unwrap();
+    }
+    let out = work.join("before-after.md");
+    let output = Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/bench-before-after"
+    ))
+    .arg("--before-target")
+    .arg(&target)
+    .args(["--before-commit", "older"])
+    .arg("--after-target")
+    .arg(&target)
+    .arg("--work")
+    .arg(work.join("parts"))
+    .arg("--out")
+    .arg(&out)
+    .args([
+        "--",
+        "--tune-seeds",
+        "1",
+        "--tune-candidates",
+        "3",
+        "--day-hours",
+        "1",
+        "--day-seeds",
+        "1",
+        "--day-candidates",
+        "2",
+        "--trace-partitions",
+        "3",
+        "--trace-seeds",
+        "1",
+        "--trace-candidates",
+        "1",
+    ])
+    .output()
+    .expect("the script runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "bench-before-after failed:\n{stderr}"
+    );
+    let file = std::fs::read_to_string(&out).expect("--out was written");
+    let (before, after) = file
+        .split_once("\n## After: ")
+        .unwrap_or_else(|| panic!("no after part:\n{file}"));
+    assert!(before.contains("\n## Before: older\n"), "{before}");
+    assert!(before.contains("-- --tune-seeds 1"), "{before}");
+    for part in [before, after] {
+        for figure in ["### 6.", "### 8.", "### 9.", "### 10."] {
+            let section = part
+                .split_once(figure)
+                .unwrap_or_else(|| panic!("no {figure} in:\n{part}"))
+                .1;
+            assert!(
+                section.contains("\n|---|"),
+                "{figure} has no table:\n{part}"
+            );
+        }
+        assert!(
+            !part.contains("\n## 6."),
+            "a figure kept its level:\n{part}"
+        );
+    }
+    std::fs::remove_dir_all(&work).unwrap();
+}

@@ -565,6 +565,7 @@ fn the_tune_figures_are_what_the_two_scaled_objects_give() {
         format!("{} -> {} scale changes", b[3], r[3]),
         format!("p95 delay {} s -> {} s", b[1], r[1]),
         verified(&summary),
+        format!("the best {} run on all 20", finalists(&summary, 20)),
     ] {
         assert!(readme.contains(&quoted), "README does not say {quoted:?}");
     }
@@ -637,32 +638,48 @@ fn the_diurnal_tune_figures_are_what_the_two_scaled_objects_give() {
     assert!(burst[2].ends_with("(10)") && burst[3].ends_with("(10)"));
 }
 
-/// `it kept p95 lag at 20 in 525 replica-seconds, 0 events lost`, from the summary's
-/// verify paragraph.
+/// How many candidates a raced search ran on all `seeds`: `the best 56 on all 20` in the
+/// summary's first line.
+fn finalists(summary: &str, seeds: u32) -> String {
+    summary
+        .split(&format!(" on all {seeds};"))
+        .next()
+        .and_then(|s| s.split_whitespace().last())
+        .filter(|n| n.parse::<u32>().is_ok())
+        .unwrap_or_else(|| panic!("no \"the best N on all {seeds}\" in {summary}"))
+        .to_owned()
+}
+
+/// `it kept p95 lag at 20 and p95 delay at 9.8 s in 525 replica-seconds, 0 events lost`, from
+/// the summary's verify paragraph.
 fn verified(summary: &str) -> String {
     let paragraph = summary
         .split("## Verified by replay")
         .nth(1)
         .expect("the tune summary was verified by replay");
+    // The word after `marker`, and the word before it.
     let after = |marker: &str| -> String {
         paragraph
             .split(marker)
             .nth(1)
             .and_then(|s| s.split_whitespace().next())
-            .unwrap()
-            .trim_end_matches(';')
+            .unwrap_or_else(|| panic!("no {marker:?} in {paragraph}"))
             .to_owned()
     };
-    let lost = paragraph
-        .split(" events lost")
-        .next()
-        .and_then(|s| s.split_whitespace().last())
-        .unwrap()
-        .to_owned();
+    let before = |marker: &str| -> String {
+        paragraph
+            .split(marker)
+            .next()
+            .and_then(|s| s.split_whitespace().last())
+            .unwrap()
+            .to_owned()
+    };
     format!(
-        "it kept p95 lag at {} in {} replica-seconds, {lost} events lost",
+        "it kept p95 lag at {} and p95 delay at {} s in {} replica-seconds, {} events lost",
         after("p95 lag "),
-        after("**; ").replace("replica-seconds", "")
+        after("p95 delay "),
+        before(" replica-seconds ("),
+        before(" events lost")
     )
 }
 
@@ -705,4 +722,44 @@ fn the_upstream_tests_page_names_tests_that_exist() {
         }
     }
     assert!(named >= 20, "{named} tests named");
+}
+
+/// docs/lab.md's comparison of the raced and the exhaustive search quotes what
+/// `scripts/race-vs-exhaustive` wrote in docs/results/tune-race-vs-exhaustive.md: the
+/// simulations of each, the same recommendation, and how the rankings meet.
+#[test]
+fn the_race_versus_exhaustive_figures_are_the_scripts() {
+    let results = read("docs/results/tune-race-vs-exhaustive.md");
+    let searches = table_after(&results, "| search |");
+    let (raced, exhaustive) = (&searches[0], &searches[1]);
+    assert_eq!((&raced[0][..], &exhaustive[0][..]), ("raced", "exhaustive"));
+    assert_eq!(raced[3], exhaustive[3], "the same recommendation");
+    assert!(results.trim_end().ends_with("same recommendation"));
+    let ranks = table_after(&results, "| best N (exhaustive) |");
+    let row = |n: &str| {
+        ranks
+            .iter()
+            .find(|r| r[0] == n)
+            .unwrap_or_else(|| panic!("no best {n} row in {ranks:?}"))
+    };
+    let (twenty, finalists) = (row("20"), ranks.last().unwrap());
+    let doc = read("docs/lab.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for quoted in [
+        format!(
+            "the race ran {} simulations against {} and recommended the same settings",
+            raced[1], exhaustive[1]
+        ),
+        format!(
+            "of the exhaustive search's best 20 it gave all {} every seed, at the same ranks,",
+            twenty[1]
+        ),
+        format!("and of its best {}, {}", finalists[0], finalists[2]),
+    ] {
+        assert!(doc.contains(&quoted), "docs/lab.md lacks {quoted:?}");
+    }
+    assert_eq!((&twenty[1][..], &twenty[2][..]), ("20", "20"));
+    assert_eq!(finalists[1], finalists[2], "given every seed = same rank");
 }

@@ -5,7 +5,8 @@
 mod support;
 
 use support::{
-    accounting_total, assert_refused_as_not_emulated, lab, temp_dir, text, unemulated_scaled_object,
+    accounting_total, assert_refused_as_not_emulated, lab, repo, temp_dir, text,
+    unemulated_scaled_object,
 };
 
 /// `(p95 lag, replica-seconds)` of a summary row (`| baseline | 160 | 29.8 | 1494 | 19.4 |`).
@@ -300,6 +301,40 @@ fn a_race_gives_the_finalists_every_seed_and_the_rest_fewer() {
     assert!(summary.contains("exhaustive: "), "{summary}");
     std::fs::remove_dir_all(raced).unwrap();
     std::fs::remove_dir_all(exhaustive).unwrap();
+}
+
+/// `scripts/race-vs-exhaustive` (the comparison docs/lab.md links) end to end at a small
+/// size: both searches run, and the table reads their simulations, wall times and
+/// recommendations, and how the race's ranking meets the exhaustive one's.
+#[test]
+fn the_race_versus_exhaustive_script_compares_both_searches() {
+    let dir = temp_dir("race-vs-exhaustive");
+    let out = std::process::Command::new(repo("scripts/race-vs-exhaustive"))
+        .env("LAB_BIN", env!("CARGO_BIN_EXE_lab"))
+        .args(["--seeds", "4", "--candidates", "20", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("the script runs");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let simulations = |search: &str| -> usize {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {search} | ")))
+            .unwrap_or_else(|| panic!("no {search} row:\n{stdout}"));
+        row.split('|').nth(2).unwrap().trim().parse().unwrap()
+    };
+    assert!(
+        simulations("raced") < simulations("exhaustive"),
+        "the race ran fewer simulations:\n{stdout}"
+    );
+    assert!(stdout.contains("| best N (exhaustive) | given every seed by the race | same rank |"));
+    assert!(
+        stdout.trim_end().ends_with("same recommendation")
+            || stdout.trim_end().ends_with("**different recommendations**"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Counts of 0 and beyond reason are refused with the option named, before anything runs.
