@@ -4,6 +4,26 @@
 
 use std::process::Command;
 
+/// The lab figures (tune, a day's tune, a day's recording) at their smallest.
+const TINY_LAB_FIGURES: [&str; 16] = [
+    "--tune-seeds",
+    "1",
+    "--tune-candidates",
+    "5",
+    "--day-hours",
+    "1",
+    "--day-seeds",
+    "1",
+    "--day-candidates",
+    "2",
+    "--trace-partitions",
+    "3",
+    "--trace-seeds",
+    "1",
+    "--trace-candidates",
+    "1",
+];
+
 #[test]
 fn every_figure_is_measured_and_reported() {
     let work = std::env::temp_dir().join(format!("bench-smoke-{}", std::process::id()));
@@ -24,25 +44,10 @@ fn every_figure_is_measured_and_reported() {
             "1",
             "--simulate-runs",
             "1",
-            "--tune-seeds",
-            "1",
-            "--tune-candidates",
-            "5",
             "--scaling-events",
             "200",
-            "--day-hours",
-            "1",
-            "--day-seeds",
-            "1",
-            "--day-candidates",
-            "2",
-            "--trace-partitions",
-            "3",
-            "--trace-seeds",
-            "1",
-            "--trace-candidates",
-            "1",
         ])
+        .args(TINY_LAB_FIGURES)
         .arg("--work")
         .arg(&work)
         .arg("--out")
@@ -140,25 +145,8 @@ fn the_before_after_script_writes_both_parts_with_every_figure() {
     .arg(work.join("parts"))
     .arg("--out")
     .arg(&out)
-    .args([
-        "--",
-        "--tune-seeds",
-        "1",
-        "--tune-candidates",
-        "3",
-        "--day-hours",
-        "1",
-        "--day-seeds",
-        "1",
-        "--day-candidates",
-        "2",
-        "--trace-partitions",
-        "3",
-        "--trace-seeds",
-        "1",
-        "--trace-candidates",
-        "1",
-    ])
+    .arg("--")
+    .args(TINY_LAB_FIGURES)
     .output()
     .expect("the script runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -171,7 +159,10 @@ fn the_before_after_script_writes_both_parts_with_every_figure() {
         .split_once("\n## After: ")
         .unwrap_or_else(|| panic!("no after part:\n{file}"));
     assert!(before.contains("\n## Before: older\n"), "{before}");
-    assert!(before.contains("-- --tune-seeds 1"), "{before}");
+    assert!(
+        before.contains("-- --tune-seeds 1 --tune-candidates 5"),
+        "{before}"
+    );
     for part in [before, after] {
         for figure in ["### 6.", "### 8.", "### 9.", "### 10."] {
             let section = part

@@ -23,13 +23,13 @@ use axum::{Json, Router};
 use common::http::{error, ApiJson};
 use serde::Deserialize;
 use serde_json::json;
-use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::PERIOD_RANGE_MS;
 use crate::sender::Sender;
+use crate::token::Token;
 
 /// The largest burst one request may ask for.
 pub const MAX_BURST: u64 = 1_000_000;
@@ -43,27 +43,6 @@ pub struct ApiState {
     pub shutdown: CancellationToken,
     /// `http.token`: when set, changes need it as a bearer token.
     pub token: Option<Token>,
-}
-
-/// The bearer token changes need. `Debug` does not show it.
-#[derive(Clone)]
-pub struct Token(Arc<str>);
-
-impl Token {
-    pub fn new(token: &str) -> Self {
-        Self(Arc::from(token))
-    }
-
-    /// Whether `presented` is the token, compared in constant time (for equal lengths).
-    pub fn matches(&self, presented: &str) -> bool {
-        presented.as_bytes().ct_eq(self.0.as_bytes()).into()
-    }
-}
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token([redacted])")
-    }
 }
 
 #[derive(Debug, Deserialize)]

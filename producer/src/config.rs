@@ -8,7 +8,7 @@ use common::config::{ConfigError, Env, Kind, Preset, Setting};
 use common::kafka::KafkaSettings;
 use common::service::{self, HttpSettings};
 
-use crate::api::Token;
+use crate::token::Token;
 use workload::shape::Shape;
 
 /// Limits of the event period, in milliseconds (also enforced by `PUT /period`).

@@ -11,6 +11,7 @@ pub mod burst;
 pub mod config;
 pub mod sender;
 pub mod ticker;
+pub mod token;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -262,7 +263,7 @@ mod tests {
         app_with(None)
     }
 
-    fn app_with(token: Option<api::Token>) -> (axum::Router, Arc<watch::Sender<Duration>>) {
+    fn app_with(token: Option<token::Token>) -> (axum::Router, Arc<watch::Sender<Duration>>) {
         let settings =
             common::kafka::KafkaSettings::new("127.0.0.1:9".into(), "t".into(), &Env::default())
                 .unwrap();
@@ -309,7 +310,7 @@ mod tests {
 
     #[tokio::test]
     async fn with_a_token_changes_need_it_and_reads_stay_open() {
-        let (app, period) = app_with(Some(api::Token::new("s3cret")));
+        let (app, period) = app_with(Some(token::Token::new("s3cret")));
         let put = |authorization: Option<&'static str>| {
             let mut req = Request::builder()
                 .method("PUT")
@@ -359,7 +360,7 @@ mod tests {
             (StatusCode::OK, Some(100))
         );
         assert_eq!(
-            format!("{:?}", api::Token::new("s3cret")),
+            format!("{:?}", token::Token::new("s3cret")),
             "Token([redacted])"
         );
     }

@@ -117,3 +117,47 @@ fn build_times_builds_each_tree_cold_and_prints_one_row_each() {
     assert_eq!(left, 0, "{stdout}");
     std::fs::remove_dir_all(&work).unwrap();
 }
+
+/// docs/architecture.md quotes the real run that docs/results/build-times.md keeps: the
+/// model's tests and the workspace, after and before the split, and the difference.
+#[test]
+fn the_architecture_page_quotes_the_measured_build_times() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let results = read("docs/results/build-times.md");
+    let seconds = |row: usize| -> (u64, u64) {
+        let line = results
+            .lines()
+            .filter(|l| l.starts_with("| ") && l.ends_with(" s |"))
+            .nth(row)
+            .unwrap_or_else(|| panic!("no row {row} in {results}"));
+        let cells: Vec<u64> = line
+            .split('|')
+            .skip(3)
+            .take(2)
+            .map(|c| c.trim().trim_end_matches(" s").parse().unwrap())
+            .collect();
+        (cells[0], cells[1])
+    };
+    let ((tests_after, build_after), (tests_before, build_before)) = (seconds(0), seconds(1));
+    let page = read("docs/architecture.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for quoted in [
+        format!("empty target directory in {tests_after} s, against {tests_before} s"),
+        format!(
+            "builds cold in {build_after} s, {} s more than before",
+            build_after - build_before
+        ),
+        format!(
+            "`cargo test --no-run -p keda-kafka-lab-model` | {tests_after} s | {build_after} s |"
+        ),
+        format!("`cargo test --no-run -p keda-kafka-lab` | {tests_before} s | {build_before} s |"),
+    ] {
+        assert!(
+            page.contains(&quoted),
+            "docs/architecture.md lacks {quoted:?}"
+        );
+    }
+}

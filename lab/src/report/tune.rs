@@ -305,8 +305,15 @@ pub fn phases(names: &[String], baseline: &Timeline, recommended: &Timeline) -> 
         let (Some(b), Some(r)) = (phase_figures(baseline, i), phase_figures(recommended, i)) else {
             continue;
         };
-        let samples: Vec<_> = baseline.samples.iter().filter(|s| s.phase == i).collect();
-        let produced = samples.iter().map(|s| s.produced_per_s).sum::<f64>() / samples.len() as f64;
+        // A sample's rate covers the interval since the sample before it, which lies in
+        // that sample's phase: a phase's first sample measures the last second before it.
+        let rates: Vec<f64> = baseline
+            .samples
+            .windows(2)
+            .filter(|pair| pair[0].phase == i)
+            .map(|pair| pair[1].produced_per_s)
+            .collect();
+        let produced = rates.iter().sum::<f64>() / rates.len().max(1) as f64;
         table.row([
             name.clone(),
             format!("{produced:.2}"),

@@ -98,8 +98,8 @@ impl MetricDetail {
     }
 }
 
-/// What KEDA's poll found over every trigger.
-#[derive(Debug, Clone)]
+/// What KEDA's poll found over every trigger (the default: nothing yet).
+#[derive(Debug, Clone, Default)]
 pub struct PollState {
     pub active: bool,
     pub error: bool,
@@ -176,14 +176,7 @@ impl Composite {
 
     /// getScaledObjectState over every trigger.
     pub fn poll(&mut self, spec: &ScalingSpec, inputs: &Inputs, replicas: u32) -> PollState {
-        let mut state = PollState {
-            active: false,
-            error: false,
-            no_scaler: None,
-            primary: None,
-            primary_failures: 0,
-            details: Vec::new(),
-        };
+        let mut state = PollState::default();
         if let Err(e) = self.scalers.build(&|s| inputs.found(s)) {
             state.no_scaler = Some(e);
             state.primary = Some(Call::NoScaler(e));
@@ -272,14 +265,7 @@ impl Composite {
         inputs: &Inputs,
         replicas: u32,
     ) -> (Sync, PollState) {
-        let mut state = PollState {
-            active: false,
-            error: false,
-            no_scaler: None,
-            primary: None,
-            primary_failures: 0,
-            details: Vec::new(),
-        };
+        let mut state = PollState::default();
         if replicas == 0 {
             // ScalingDisabled: no metric is asked for.
             return (hpa.sync_proposals(spec, now, 0, &[]), state);

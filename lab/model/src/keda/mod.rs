@@ -105,16 +105,7 @@ impl Checked {
     /// The spec for the emulator, or every reason there is none (KEDA's errors first,
     /// then what is not emulated).
     pub fn into_spec(self) -> Result<ScalingSpec, Vec<Problem>> {
-        let refusals: Vec<Problem> = self
-            .problems
-            .into_iter()
-            .filter(|p| p.severity == Severity::Error)
-            .chain(self.not_emulated)
-            .collect();
-        match self.spec {
-            Some(spec) if refusals.is_empty() => Ok(spec),
-            _ => Err(refusals),
-        }
+        spec_or_refusals(self.spec, self.problems, self.not_emulated)
     }
 }
 
@@ -337,3 +328,21 @@ pub fn check_with(doc: &Value, target: Option<&Workload>) -> Checked {
 /// The repository's ScaledObject, compiled in: the default of `lab lag` in the lab image,
 /// where the repository is not.
 pub const REPOSITORY_SCALED_OBJECT: &str = include_str!("../../../../k8s/keda/scaled-object.yaml");
+
+/// A spec, or every reason there is none: KEDA's errors first, then what is not emulated
+/// (a ScaledObject's and a ScaledJob's alike).
+pub(crate) fn spec_or_refusals<S>(
+    spec: Option<S>,
+    problems: Vec<Problem>,
+    not_emulated: Vec<Problem>,
+) -> Result<S, Vec<Problem>> {
+    let refusals: Vec<Problem> = problems
+        .into_iter()
+        .filter(|p| p.severity == Severity::Error)
+        .chain(not_emulated)
+        .collect();
+    match spec {
+        Some(spec) if refusals.is_empty() => Ok(spec),
+        _ => Err(refusals),
+    }
+}

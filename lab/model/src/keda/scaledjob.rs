@@ -7,8 +7,6 @@
 //! trigger read as its scaler reads it. The emulator runs Kafka triggers; any other type
 //! is refused, naming it.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_yaml_ng::Value;
 
@@ -107,16 +105,7 @@ pub struct CheckedJob {
 impl CheckedJob {
     /// The spec, or every reason there is none.
     pub fn into_spec(self) -> Result<JobSpec, Vec<Problem>> {
-        let refusals: Vec<Problem> = self
-            .problems
-            .into_iter()
-            .filter(|p| p.severity == Severity::Error)
-            .chain(self.not_emulated)
-            .collect();
-        match self.spec {
-            Some(spec) if refusals.is_empty() => Ok(spec),
-            _ => Err(refusals),
-        }
+        super::spec_or_refusals(self.spec, self.problems, self.not_emulated)
     }
 }
 
@@ -205,7 +194,7 @@ pub fn validate(sj: &ScaledJob) -> CheckedJob {
             "no triggers defined in the ScaledObject/ScaledJob",
         );
     }
-    check_trigger_names(&mut c, &s.triggers);
+    super::validate::check_triggers(&mut c, &s.triggers);
     let strategy = s.scaling_strategy.clone().unwrap_or_default();
     let kind = enum_value(
         &mut c,
@@ -276,32 +265,6 @@ pub fn validate(sj: &ScaledJob) -> CheckedJob {
         problems: c.problems,
         not_emulated: c.not_emulated,
         spec,
-    }
-}
-
-/// ValidateTriggers (scaletriggers_types.go), shared with ScaledObjects.
-fn check_trigger_names(c: &mut Collector, triggers: &[Trigger]) {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    for (i, t) in triggers.iter().enumerate() {
-        if t.use_cached_metrics && matches!(t.kind.as_str(), "cpu" | "memory" | "cron") {
-            c.error(
-                &format!("spec.triggers[{i}].useCachedMetrics"),
-                RuleId::KedaTriggers,
-                format!(
-                    "property \"useCachedMetrics\" is not supported for {:?} scaler",
-                    t.kind
-                ),
-            );
-        }
-        if let Some(name) = t.name.as_deref().filter(|n| !n.is_empty()) {
-            if seen.insert(name, i).is_some() {
-                c.error(
-                    &format!("spec.triggers[{i}].name"),
-                    RuleId::KedaTriggers,
-                    format!("triggerName {name:?} is defined multiple times in the ScaledObject/ScaledJob, but it must be unique"),
-                );
-            }
-        }
     }
 }
 

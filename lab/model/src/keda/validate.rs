@@ -309,8 +309,9 @@ fn check_scale_target(c: &mut Collector, target: &model::ScaleTarget) {
     }
 }
 
-/// ValidateTriggers.
-fn check_triggers(c: &mut Collector, triggers: &[model::Trigger]) {
+/// ValidateTriggers (`apis/keda/v1alpha1/scaletriggers_types.go`), for ScaledObjects and
+/// ScaledJobs alike.
+pub(super) fn check_triggers(c: &mut Collector, triggers: &[model::Trigger]) {
     let mut names = Vec::new();
     for (i, t) in triggers.iter().enumerate() {
         if t.use_cached_metrics && matches!(t.kind.as_str(), "cpu" | "memory" | "cron") {
@@ -329,7 +330,8 @@ fn check_triggers(c: &mut Collector, triggers: &[model::Trigger]) {
                     &format!("spec.triggers[{i}].name"),
                     RuleId::KedaTriggers,
                     format!(
-                        "triggerName {name:?} is defined multiple times, but it must be unique"
+                        "triggerName {name:?} is defined multiple times in the \
+                         ScaledObject/ScaledJob, but it must be unique"
                     ),
                 );
             }
@@ -589,6 +591,35 @@ spec:
         assert!(
             errors(&rollout).is_empty(),
             "a custom resource may serve /scale"
+        );
+    }
+
+    /// ValidateTriggers (apis/keda/v1alpha1/scaletriggers_types.go, v2.20.2): a trigger
+    /// name used twice, and useCachedMetrics on cpu, memory or cron, with KEDA's words.
+    #[test]
+    fn trigger_names_are_unique_and_cached_metrics_refused_where_keda_refuses_them() {
+        let named = MINIMAL.replace(
+            "    - type: kafka\n      metadata: {bootstrapServers: 'k:9092', consumerGroup: g, topic: t}",
+            "    - type: kafka\n      name: lag\n      metadata: {bootstrapServers: 'k:9092', consumerGroup: g, topic: t}\n    - type: kafka\n      name: lag\n      metadata: {bootstrapServers: 'k:9092', consumerGroup: g, topic: u}",
+        );
+        assert!(
+            errors(&named).iter().any(|e| e.contains(
+                "triggerName \"lag\" is defined multiple times in the ScaledObject/ScaledJob, but it must be unique"
+            )),
+            "{:?}",
+            errors(&named)
+        );
+        let cached = MINIMAL.replace(
+            "  triggers:\n",
+            "  triggers:\n    - type: cpu\n      useCachedMetrics: true\n      metricType: Utilization\n      metadata: {value: '50'}\n",
+        );
+        assert!(
+            errors(&cached)
+                .iter()
+                .any(|e| e
+                    .contains("property \"useCachedMetrics\" is not supported for \"cpu\" scaler")),
+            "{:?}",
+            errors(&cached)
         );
     }
 
