@@ -165,10 +165,12 @@ fn the_before_after_script_writes_both_parts_with_every_figure() {
     );
     for part in [before, after] {
         for figure in ["### 6.", "### 8.", "### 9.", "### 10."] {
+            // The figure's own section: up to the next figure's heading.
             let section = part
                 .split_once(figure)
                 .unwrap_or_else(|| panic!("no {figure} in:\n{part}"))
                 .1;
+            let section = section.split("\n### ").next().unwrap();
             assert!(
                 section.contains("\n|---|"),
                 "{figure} has no table:\n{part}"

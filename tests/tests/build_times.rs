@@ -148,7 +148,7 @@ fn the_architecture_page_quotes_the_measured_build_times() {
         format!("empty target directory in {tests_after} s, against {tests_before} s"),
         format!(
             "builds cold in {build_after} s, {} s more than before",
-            build_after - build_before
+            build_after as i64 - build_before as i64
         ),
         format!(
             "`cargo test --no-run -p keda-kafka-lab-model` | {tests_after} s | {build_after} s |"

@@ -301,12 +301,7 @@ pub fn check(doc: &Value) -> Checked {
 
 /// [`check`] with the scale target's pod template, when known.
 pub fn check_with(doc: &Value, target: Option<&Workload>) -> Checked {
-    let name = doc
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or("(unnamed)")
-        .to_owned();
+    let name = document_name(doc);
     match model::from_value(doc) {
         Ok(so) => validate::validate_with(&so, target),
         Err(message) => Checked {
@@ -328,6 +323,16 @@ pub fn check_with(doc: &Value, target: Option<&Workload>) -> Checked {
 /// The repository's ScaledObject, compiled in: the default of `lab lag` in the lab image,
 /// where the repository is not.
 pub const REPOSITORY_SCALED_OBJECT: &str = include_str!("../../../../k8s/keda/scaled-object.yaml");
+
+/// A document's `metadata.name`, or `(unnamed)`: what a refusal names before the schema
+/// is read.
+pub(crate) fn document_name(doc: &Value) -> String {
+    doc.get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("(unnamed)")
+        .to_owned()
+}
 
 /// A spec, or every reason there is none: KEDA's errors first, then what is not emulated
 /// (a ScaledObject's and a ScaledJob's alike).

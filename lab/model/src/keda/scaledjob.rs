@@ -111,12 +111,7 @@ impl CheckedJob {
 
 /// Checks one ScaledJob document: the schema, then every rule.
 pub fn check(doc: &Value) -> CheckedJob {
-    let name = doc
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or("(unnamed)")
-        .to_owned();
+    let name = super::document_name(doc);
     match serde_path_to_error::deserialize::<_, ScaledJob>(doc.clone()) {
         Ok(sj) => validate(&sj),
         Err(e) => CheckedJob {
