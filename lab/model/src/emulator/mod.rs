@@ -274,19 +274,7 @@ impl Autoscaler {
         let composite = self.composite.as_mut().expect("several triggers");
         let (sync, state) = composite.sync(&self.spec, &mut self.hpa, at, inputs, from);
         self.replicas = sync.replicas;
-        let primary = state.primary;
-        let d = Decision {
-            at,
-            by: Controller::Hpa,
-            metric: primary.map_or(0, |c| c.metric()),
-            active: primary.is_some_and(|c| c.active()),
-            from,
-            desired: sync.recommended,
-            replicas: sync.replicas,
-            why: Why::Hpa(sync.reason),
-            call: primary.map_or(CallOutcome::Read, |c| c.outcome()),
-            failures: state.primary_failures,
-        };
+        let d = hpa_decision(at, from, state.primary, &sync, state.primary_failures);
         (d, state.details)
     }
 
@@ -334,18 +322,7 @@ impl Autoscaler {
         let metric = call.map_or(Some(0), |c| c.metric_milli());
         let sync = self.hpa.sync(&self.spec, at, metric, from);
         self.replicas = sync.replicas;
-        Decision {
-            at,
-            by: Controller::Hpa,
-            metric: call.map_or(0, |c| c.metric()),
-            active: call.is_some_and(|c| c.active()),
-            from,
-            desired: sync.recommended,
-            replicas: sync.replicas,
-            why: Why::Hpa(sync.reason),
-            call: call.map_or(CallOutcome::Read, |c| c.outcome()),
-            failures: self.scalers.failures(),
-        }
+        hpa_decision(at, from, call, &sync, self.scalers.failures())
     }
 }
 
@@ -353,6 +330,29 @@ impl Autoscaler {
 /// metric's proposal at `replicas` (within the tolerance or not) and the HPA's bounds.
 pub fn proposal(spec: &ScalingSpec, reading: &Reading, replicas: u32) -> (u32, bool) {
     hpa::recommendation(spec, reading.metric, replicas.max(1))
+}
+
+/// The decision of one HPA sync from `from` replicas: the metric and activity of the
+/// (first Kafka) trigger's scaler call KEDA served it, if any, and its failure count.
+fn hpa_decision(
+    at: Millis,
+    from: u32,
+    call: Option<Call>,
+    sync: &hpa::Sync,
+    failures: u32,
+) -> Decision {
+    Decision {
+        at,
+        by: Controller::Hpa,
+        metric: call.map_or(0, |c| c.metric()),
+        active: call.is_some_and(|c| c.active()),
+        from,
+        desired: sync.recommended,
+        replicas: sync.replicas,
+        why: Why::Hpa(sync.reason),
+        call: call.map_or(CallOutcome::Read, |c| c.outcome()),
+        failures,
+    }
 }
 
 #[cfg(test)]
