@@ -31,6 +31,11 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// `path` with every run of whitespace as one space: a quote found whatever the line breaks.
+fn read_flowed(path: &str) -> String {
+    read(path).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The rows (cells trimmed, header left out) of the Markdown table at or after `marker`
 /// in `text`.
 fn table_after(text: &str, marker: &str) -> Vec<Vec<String>> {
@@ -449,10 +454,7 @@ fn the_assignment_comparison_quotes_its_replays() {
     };
     let (eager_lag, eager_twice) = figures("shapes-eager-replay");
     let (coop_lag, coop_twice) = figures("shapes-cooperative-replay");
-    let doc = read("docs/lab.md")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let doc = read_flowed("docs/lab.md");
     for quoted in [
         format!("averaging {eager_lag} events (eager) and {coop_lag} (cooperative)"),
         format!("eager processed {eager_twice} events twice, cooperative {coop_twice}"),
@@ -470,10 +472,7 @@ fn the_outage_replay_is_quoted_as_its_summary_has_it() {
         .find(|l| l.starts_with("| total |"))
         .unwrap();
     let cells: Vec<&str> = total.trim_matches('|').split('|').map(str::trim).collect();
-    let doc = read("docs/lab.md")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let doc = read_flowed("docs/lab.md");
     let quoted = format!(
         "{} events produced, {} processed, {} lost, {} processed twice",
         cells[1], cells[2], cells[3], cells[4]
@@ -555,10 +554,7 @@ fn the_tune_figures_are_what_the_two_scaled_objects_give() {
         20,
     );
     let summary = read("docs/results/tune-published/summary.md");
-    let readme = read("README.md")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let readme = read_flowed("README.md");
     for quoted in [
         format!("p95 lag {} -> {} events", b[0], r[0]),
         format!("{} -> {} replica-seconds", b[2], r[2]),
@@ -582,10 +578,7 @@ fn the_diurnal_tune_figures_are_what_the_two_scaled_objects_give() {
         &Scenario::diurnal().unwrap(),
         10,
     );
-    let doc = read("docs/lab.md")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let doc = read_flowed("docs/lab.md");
     let changes = |c: &str| format!("{:.0}", c.parse::<f64>().unwrap());
     for quoted in [
         format!("p95 lag {} -> {} events", b[0], r[0]),
@@ -743,10 +736,7 @@ fn the_race_versus_exhaustive_figures_are_the_scripts() {
             .unwrap_or_else(|| panic!("no best {n} row in {ranks:?}"))
     };
     let (twenty, finalists) = (row("20"), ranks.last().unwrap());
-    let doc = read("docs/lab.md")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let doc = read_flowed("docs/lab.md");
     for quoted in [
         format!(
             "the race ran {} simulations against {} and recommended the same settings",
@@ -766,10 +756,7 @@ fn the_race_versus_exhaustive_figures_are_the_scripts() {
     assert_eq!((&twenty[1][..], &twenty[2][..]), ("20", "20"));
     assert_eq!(finalists[1], finalists[2], "given every seed = same rank");
     // docs/performance.md splits the tune's speed-up into the race's and the model's.
-    let performance = read("docs/performance.md")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let performance = read_flowed("docs/performance.md");
     let quoted = format!(
         "the race alone gives {} -> {} on today's model",
         exhaustive[2], raced[2]
