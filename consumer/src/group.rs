@@ -62,27 +62,46 @@ impl GroupContext {
         self
     }
 
+    /// Whether `partition` is one this replica never reads past the head of.
+    pub fn is_stuck(&self, partition: i32) -> bool {
+        self.stuck.contains(&partition)
+    }
+
     /// Pauses the stuck partitions among those just assigned.
     fn pause_stuck(&self, consumer: &BaseConsumer<Self>, assigned: &TopicPartitionList) {
         let stuck: Vec<Partition> = assigned
             .elements()
             .iter()
-            .filter(|e| self.stuck.contains(&e.partition()))
+            .filter(|e| self.is_stuck(e.partition()))
             .map(|e| (e.topic().to_owned(), e.partition()))
             .collect();
         if stuck.is_empty() {
             return;
         }
-        let mut tpl = TopicPartitionList::new();
-        for (topic, partition) in &stuck {
-            tpl.add_partition(topic, *partition);
-        }
-        match consumer.pause(&tpl) {
+        match pause(consumer, &stuck) {
             Ok(()) => tracing::warn!(
                 partitions = %render(&stuck),
                 "stuck partitions paused: this replica will not get past their head"
             ),
             Err(err) => tracing::error!(error = %err, "cannot pause the stuck partitions"),
+        }
+    }
+
+    /// Leaves a record of a stuck partition unprocessed and pauses its partition again.
+    ///
+    /// A pause issued in the rebalance callback, right after the assignment, can lose the
+    /// race with the fetch the assignment starts (confluentinc/librdkafka#2190: the pause
+    /// bumps the partition's op version before the assignment's fetch-start arrives), so
+    /// records may still come. They are not processed and their offsets are not stored:
+    /// the committed offset stays at the partition's head, as behind a poison record.
+    pub fn hold_stuck(&self, consumer: &BaseConsumer<Self>, topic: &str, partition: i32) {
+        let stuck = [(topic.to_owned(), partition)];
+        match pause(consumer, &stuck) {
+            Ok(()) => tracing::debug!(
+                partition = %render(&stuck),
+                "a stuck partition's record came after its pause: left unread, paused again"
+            ),
+            Err(err) => self.warn_throttled("cannot pause a stuck partition", &err),
         }
     }
 
@@ -163,6 +182,18 @@ impl GroupContext {
             tracing::warn!(error = %error, suppressed, "{what}");
         }
     }
+}
+
+/// Pauses fetching from `partitions`.
+fn pause<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    partitions: &[Partition],
+) -> KafkaResult<()> {
+    let mut tpl = TopicPartitionList::new();
+    for (topic, partition) in partitions {
+        tpl.add_partition(topic, *partition);
+    }
+    consumer.pause(&tpl)
 }
 
 /// `event[0,3,7]` style rendering of a set of partitions.

@@ -317,6 +317,9 @@ fn consume(
             Duration::ZERO
         };
         match consumer.poll(wait) {
+            Some(Ok(message)) if context.is_stuck(message.partition()) => {
+                context.hold_stuck(consumer, message.topic(), message.partition());
+            }
             Some(Ok(message)) => {
                 if batch.started.is_none() {
                     batch.started = Some(Instant::now());
