@@ -6,6 +6,7 @@
 
 pub mod jobs;
 mod model;
+mod ready;
 mod usage;
 
 use std::collections::BTreeMap;

@@ -28,6 +28,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::ready::Ready;
 use crate::emulator::{Millis, Offsets, ScalerError};
 use crate::run::{Observation, WARMUP_MS};
 use crate::scenario::{Assignment, ConsumerModel, Scenario, Span};
@@ -45,7 +46,8 @@ struct Replica {
     /// Joins the group at this time.
     joins_at: Millis,
     member: bool,
-    /// The event in progress: (partition, ms left).
+    /// The event in progress: (partition, when it is done, model clock). While the broker
+    /// is away the work stands still: [`Model::broker_back`] moves the time on.
     busy: Option<(usize, Millis)>,
     next_commit: Millis,
     /// Round-robin cursor: the partition after the one it last took from (mod the
@@ -55,9 +57,10 @@ struct Replica {
     cursor_at: usize,
     /// The partitions it owns, in order (kept by [`Model::refresh_ownership`]).
     owned: Vec<usize>,
-    /// How many of them hold an event to take (not stuck, position before the end): a
-    /// replica with none is passed over without a look at its partitions.
-    backlog: usize,
+    /// Which of them hold an event to take (not stuck, position before the end), by index
+    /// in `owned`: its look for the next event visits only those, and a replica with none
+    /// is passed over.
+    ready: Ready,
     /// Events it finished processing (its CPU work, for cpu triggers: `usage`).
     processed: u64,
 }
@@ -72,6 +75,8 @@ struct Partition {
     stored: i64,
     committed: Option<i64>,
     owner: Option<u32>,
+    /// Its index in its owner's `owned`.
+    owned_at: usize,
     /// Not consumed before this time (moving between owners).
     available_at: Millis,
     /// A poison record at its head: no replica gets past it.
@@ -148,6 +153,11 @@ pub(super) struct Model {
     clock: Millis,
     /// The group's commits fail until then (a rebalance is in progress).
     rebalancing_until: Millis,
+    /// The earliest auto-commit of a member, and the earliest join of a replica still
+    /// starting (`Millis::MAX`: none): before them `commit_due` and `join_due` have nothing
+    /// to do (kept by [`Model::refresh_timers`]).
+    next_commit_at: Millis,
+    next_join_at: Millis,
     partitions: Vec<Partition>,
     replicas: Vec<Replica>,
     next_id: u32,
@@ -184,6 +194,7 @@ impl Model {
                     stored: start,
                     committed,
                     owner: None,
+                    owned_at: 0,
                     available_at: 0,
                     stuck: scenario.consumer.stuck_partition == Some(p),
                     sent: Default::default(),
@@ -197,6 +208,8 @@ impl Model {
             consumer: scenario.consumer.clone(),
             clock: 0,
             rebalancing_until: 0,
+            next_commit_at: Millis::MAX,
+            next_join_at: Millis::MAX,
             partitions,
             replicas: Vec::new(),
             next_id: 0,
@@ -252,6 +265,7 @@ impl Model {
         for r in &mut self.replicas {
             r.joins_at = 0;
         }
+        self.refresh_timers();
         let first_send = period_ms.map(|p| self.rng.random_range(0..p.min(1000)));
         self.producer = period_ms.zip(first_send).map(|(p, at)| Producer {
             period: p,
@@ -326,7 +340,11 @@ impl Model {
         // The first step at or after `t`.
         let grid = |t: Millis| t.div_ceil(STEP) * STEP;
         let mut next = limit;
-        let mut at = |t: Millis| next = next.min(grid(t).max(now));
+        let mut at = |t: Millis| {
+            if t < next {
+                next = next.min(grid(t).max(now));
+            }
+        };
         for span in &self.faults.outages {
             at(WARMUP_MS + span.start);
             at(WARMUP_MS + span.end);
@@ -338,30 +356,25 @@ impl Model {
             // Nothing joins, is consumed or committed while the broker is away.
             return next;
         }
-        for r in self.replicas.iter() {
-            if !r.member {
-                at(r.joins_at);
-                continue;
-            }
-            at(r.next_commit);
+        at(self.next_join_at);
+        at(self.next_commit_at);
+        for r in self.replicas.iter().filter(|r| r.member) {
             // When it takes its next event: once it is free (a busy replica finishes in the
             // step where what is left fits in it) and the partition is available. A busy
             // replica with nothing more to take finishes unseen, in the quiet steps
             // (`pass_quietly`).
-            if r.backlog == 0 {
+            if r.ready.is_empty() {
                 continue;
             }
-            let free = r
-                .busy
-                .map_or(now, |(_, left)| now + left.saturating_sub(1) / STEP * STEP);
-            for &p in &r.owned {
-                let part = &self.partitions[p];
-                if part.has_work() {
-                    at(part.available_at.max(free));
-                    if part.available_at <= free {
-                        // No partition can be taken before the replica is free.
-                        break;
-                    }
+            let free = r.busy.map_or(now, |(_, done)| {
+                now + done.saturating_sub(now).saturating_sub(1) / STEP * STEP
+            });
+            for i in r.ready.from(0) {
+                let part = &self.partitions[r.owned[i]];
+                at(part.available_at.max(free));
+                if part.available_at <= free {
+                    // No partition can be taken before the replica is free.
+                    break;
                 }
             }
         }
@@ -371,23 +384,23 @@ impl Model {
     /// `ms` of steps in which nothing happens: events in progress get on with it, and
     /// those that end in them end (their offsets stored, as a step would store them).
     fn pass_quietly(&mut self, ms: Millis) {
+        let end = self.clock + ms;
         if !self.faults.down {
             for r in self.replicas.iter_mut().filter(|r| r.member) {
-                let Some((p, left)) = r.busy else { continue };
-                if left > ms {
-                    r.busy = Some((p, left - ms));
+                let Some((p, done)) = r.busy else { continue };
+                if done > end {
                     continue;
                 }
                 r.busy = None;
                 r.processed += 1;
                 let part = &mut self.partitions[p];
                 part.stored = part.position;
-                if let Some(delay) = part.processed(part.position - 1, self.clock + left) {
+                if let Some(delay) = part.processed(part.position - 1, done) {
                     self.delays.push(delay);
                 }
             }
         }
-        self.clock += ms;
+        self.clock = end;
     }
 
     /// Whether the broker is away at the current step (outages are in scenario time).
@@ -445,6 +458,13 @@ impl Model {
     /// The broker is back: held events are delivered (those still within the message
     /// timeout); after an outage as long as the session timeout every member joins again.
     fn broker_back(&mut self) {
+        // The events in progress stood still while the broker was away.
+        let away = self.clock - self.faults.down_since;
+        for r in &mut self.replicas {
+            if let Some((_, done)) = &mut r.busy {
+                *done += away;
+            }
+        }
         for (sent_at, p) in std::mem::take(&mut self.faults.held) {
             if self.clock - sent_at <= MESSAGE_TIMEOUT_MS {
                 append(&mut self.partitions, &mut self.replicas, p, sent_at);
@@ -468,6 +488,9 @@ impl Model {
 
     fn join_due(&mut self) {
         let clock = self.clock;
+        if clock < self.next_join_at {
+            return;
+        }
         let mut joined = false;
         for r in self
             .replicas
@@ -478,6 +501,7 @@ impl Model {
             joined = true;
         }
         if joined {
+            self.refresh_timers();
             // A join: two rounds of the cooperative protocol, one of the eager one (none
             // for the replicas that were already running at the start).
             let rounds = match self.consumer.assignment {
@@ -494,6 +518,9 @@ impl Model {
     }
 
     fn commit_due(&mut self) {
+        if self.clock < self.next_commit_at {
+            return;
+        }
         let interval = self.consumer.commit_interval_ms;
         for i in 0..self.replicas.len() {
             let r = &self.replicas[i];
@@ -502,6 +529,22 @@ impl Model {
                 self.replicas[i].next_commit += interval;
             }
         }
+        self.refresh_timers();
+    }
+
+    /// Recomputes the earliest commit and join after replicas, their membership or their
+    /// commit timers changed.
+    fn refresh_timers(&mut self) {
+        let earliest = |member: bool, at: fn(&Replica) -> Millis| {
+            self.replicas
+                .iter()
+                .filter(|r| r.member == member)
+                .map(at)
+                .min()
+                .unwrap_or(Millis::MAX)
+        };
+        self.next_commit_at = earliest(true, |r| r.next_commit);
+        self.next_join_at = earliest(false, |r| r.joins_at);
     }
 
     fn commit(&mut self, owner: u32) {
@@ -574,18 +617,23 @@ impl Model {
     fn refresh_ownership(&mut self) {
         for r in &mut self.replicas {
             r.owned.clear();
-            r.backlog = 0;
         }
-        for (p, part) in self.partitions.iter().enumerate() {
+        for (p, part) in self.partitions.iter_mut().enumerate() {
             if let Some(r) = part
                 .owner
                 .and_then(|o| self.replicas.iter_mut().find(|r| r.id == o))
             {
+                part.owned_at = r.owned.len();
                 r.owned.push(p);
-                r.backlog += usize::from(part.has_work());
             }
         }
         for r in &mut self.replicas {
+            r.ready.reset(r.owned.len());
+            for (i, &p) in r.owned.iter().enumerate() {
+                if self.partitions[p].has_work() {
+                    r.ready.insert(i);
+                }
+            }
             r.cursor_at = r.owned.partition_point(|&p| p < r.cursor);
         }
     }
@@ -652,7 +700,7 @@ impl Model {
                 cursor: 0,
                 cursor_at: 0,
                 owned: Vec::new(),
-                backlog: 0,
+                ready: Ready::default(),
                 processed: 0,
             });
             self.next_id += 1;
@@ -677,47 +725,49 @@ impl Model {
         if left {
             self.refresh_ownership();
         }
+        self.refresh_timers();
         left
     }
 
     fn consume(&mut self) {
         let (clock, processing) = (self.clock, self.consumer.processing_ms);
+        let step_end = clock + STEP;
         for r in self.replicas.iter_mut().filter(|r| r.member) {
-            let mut budget = STEP;
+            // Where in the step this replica is.
+            let mut at = clock;
             loop {
-                if let Some((p, left)) = r.busy {
-                    if left > budget {
-                        r.busy = Some((p, left - budget));
+                if let Some((p, done)) = r.busy {
+                    if done > step_end {
                         break;
                     }
-                    budget -= left;
+                    at = done;
                     r.busy = None;
                     r.processed += 1;
                     let part = &mut self.partitions[p];
                     part.stored = part.position;
-                    let done_at = clock + (STEP - budget);
-                    if let Some(delay) = part.processed(part.position - 1, done_at) {
+                    if let Some(delay) = part.processed(part.position - 1, done) {
                         self.delays.push(delay);
                     }
                 }
-                if r.backlog == 0 {
+                if r.ready.is_empty() {
                     break;
                 }
                 // Round robin over its partitions: the first, from the cursor on, with an
                 // event to take.
-                let owned = r.owned.len();
-                let next = (0..owned).map(|i| (r.cursor_at + i) % owned).find(|&i| {
-                    let part = &self.partitions[r.owned[i]];
-                    part.has_work() && part.available_at <= clock
-                });
+                let next = r
+                    .ready
+                    .from(r.cursor_at)
+                    .find(|&i| self.partitions[r.owned[i]].available_at <= clock);
                 let Some(i) = next else { break };
                 let p = r.owned[i];
                 r.cursor = (p + 1) % self.partitions.len();
                 r.cursor_at = i + 1;
                 let part = &mut self.partitions[p];
                 part.position += 1;
-                r.backlog -= usize::from(!part.has_work());
-                r.busy = Some((p, processing));
+                if !part.has_work() {
+                    r.ready.remove(i);
+                }
+                r.busy = Some((p, at + processing));
             }
         }
     }
@@ -734,7 +784,7 @@ fn append(partitions: &mut [Partition], replicas: &mut [Replica], p: usize, at: 
             .owner
             .and_then(|o| replicas.iter_mut().find(|r| r.id == o))
         {
-            r.backlog += 1;
+            r.ready.insert(part.owned_at);
         }
     }
 }
