@@ -461,4 +461,75 @@ mod tests {
             Some("2070")
         );
     }
+
+    /// A pause issued in the rebalance callback can lose the race with the fetch the
+    /// assignment starts (confluentinc/librdkafka#2190), so the loop holds a stuck
+    /// partition's records itself. Here the partitions are assigned by hand, so no
+    /// rebalance callback pauses anything: the stuck partition is fetched, and still none
+    /// of its events is processed or stored (mock cluster over TCP).
+    #[test]
+    fn a_stuck_partitions_records_that_come_despite_the_pause_are_left_unprocessed() {
+        use rdkafka::mocking::MockCluster;
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
+        use rdkafka::{Offset, TopicPartitionList};
+
+        let cluster = MockCluster::new(1).unwrap();
+        cluster.create_topic("event", 2, 1).unwrap();
+        let producer: BaseProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", cluster.bootstrap_servers())
+            .create()
+            .unwrap();
+        for seq in 0..20u64 {
+            let payload = common::event::Event::new("test", seq).to_json();
+            let record = BaseRecord::to("event")
+                .key("k")
+                .payload(&payload)
+                .partition((seq % 2) as i32);
+            producer.send(record).map_err(|(e, _)| e).unwrap();
+        }
+        producer.flush(Duration::from_secs(10)).unwrap();
+
+        let ledger_path =
+            std::env::temp_dir().join(format!("stuck-by-hand-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&ledger_path);
+        let config = ConsumerConfig::from_env(&Env::from_pairs([
+            ("kafka.brokers", cluster.bootstrap_servers().as_str()),
+            ("kafka.topics", "event"),
+            ("kafka.groupId", "by-hand"),
+            ("kafka.partition.stuck", "1"),
+            ("ledger.file", ledger_path.to_str().unwrap()),
+        ]))
+        .unwrap();
+        let context = GroupContext::new("by-hand".into(), Readiness::new("by hand"))
+            .with_stuck(config.stuck_partitions.clone());
+        let consumer: GroupConsumer = config
+            .kafka
+            .client_config(&client_defaults(&config))
+            .create_with_context(context)
+            .unwrap();
+        let mut assignment = TopicPartitionList::new();
+        for partition in [0, 1] {
+            assignment
+                .add_partition_offset("event", partition, Offset::Beginning)
+                .unwrap();
+        }
+        consumer.assign(&assignment).unwrap();
+        let ledger = Ledger::open(Some(&ledger_path)).unwrap();
+        let (progress, stop) = (Progress::default(), AtomicBool::new(false));
+        std::thread::scope(|s| {
+            s.spawn(|| consume(&consumer, &config, &ledger, &progress, &stop));
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while progress.consumed() < 10 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            // Time for partition 1's events to be processed, were they not held.
+            std::thread::sleep(Duration::from_secs(1));
+            stop.store(true, Ordering::Relaxed);
+        });
+        let consumed = common::ledger::read_all([&ledger_path]).unwrap();
+        let _ = std::fs::remove_file(&ledger_path);
+        assert_eq!(progress.consumed(), 10, "only partition 0's ten events");
+        assert_eq!(consumed.len(), 10, "{consumed:?}");
+        assert!(consumed.iter().all(|e| e.partition == 0), "{consumed:?}");
+    }
 }
